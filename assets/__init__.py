@@ -1,0 +1,1 @@
+"""Dagster definitions: assets, partitions, schedules, checks and resources. No SQL, no HTTP."""

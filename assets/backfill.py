@@ -1,0 +1,109 @@
+"""`make backfill START=YYYY-MM-DD END=YYYY-MM-DD`: every asset for an inclusive range, one run.
+
+The run is recorded in the Dagster instance at `DAGSTER_HOME` like a UI backfill, so it shows up
+in `make dev`. Configuration comes from the environment (README, configuration table).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+
+import dagster as dg
+
+from assets.schedules import partition_range_tags, refresh_job
+from assets.settings import ConfigError, Settings
+
+log = logging.getLogger("openai_usage_warehouse")
+
+_QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+
+class BackfillError(ValueError):
+    """A range that cannot be backfilled; the message says which bound to change."""
+
+
+def parse_range(start: str, end: str, earliest: dt.date, today: dt.date) -> tuple[dt.date, dt.date]:
+    """Validate an inclusive `START..END` range of UTC days."""
+    try:
+        first = dt.date.fromisoformat(start)
+        last = dt.date.fromisoformat(end)
+    except ValueError:
+        raise BackfillError(
+            f"START={start!r} and END={end!r} must be dates as YYYY-MM-DD."
+        ) from None
+    if first > last:
+        raise BackfillError(f"START {first} is after END {last}: swap them.")
+    if first < earliest:
+        raise BackfillError(
+            f"START {first} is before USAGE_START_DATE {earliest}: "
+            "use a later START or set USAGE_START_DATE earlier."
+        )
+    if last > today:
+        raise BackfillError(f"END {last} is in the future (today is {today} UTC).")
+    return first, last
+
+
+def run_backfill(
+    first: dt.date, last: dt.date, instance: dg.DagsterInstance | None = None
+) -> dg.ExecuteInProcessResult:
+    """Materialize every asset for `[first, last]` in one run and return its result."""
+    from assets.definitions import defs
+
+    job = defs().resolve_job_def(refresh_job.name)
+    return job.execute_in_process(
+        instance=instance or dg.DagsterInstance.get(),
+        tags=partition_range_tags(first.isoformat(), last.isoformat()),
+        run_config=_QUIET_RUN_CONFIG,
+        raise_on_error=False,
+    )
+
+
+def configure_logging() -> None:
+    """Progress of the pages fetched, on stderr."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
+    for name in ("pipelines", "openai_usage_warehouse"):
+        logging.getLogger(name).setLevel(logging.INFO)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--start", required=True, help="first UTC day, YYYY-MM-DD")
+    parser.add_argument("--end", required=True, help="last UTC day (inclusive), YYYY-MM-DD")
+    args = parser.parse_args(argv)
+    configure_logging()
+    try:
+        settings = Settings.from_env()
+        first, last = parse_range(
+            args.start, args.end, settings.usage_start_date, dt.datetime.now(dt.UTC).date()
+        )
+    except (ConfigError, BackfillError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    log.info("Backfilling %s..%s into %s", first, last, settings.warehouse_path)
+    result = run_backfill(first, last)
+    if not result.success:
+        print(
+            f"error: backfill run {result.run_id} failed: {failure_summary(result)}",
+            file=sys.stderr,
+        )
+        return 1
+    log.info("Backfill run %s succeeded", result.run_id)
+    return 0
+
+
+def failure_summary(result: dg.ExecuteInProcessResult) -> str:
+    """The first failed step's error message, which is what a user needs to act on."""
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            error = event.step_failure_data.error
+            while error.cause is not None and "dagster" in error.cls_name.lower():
+                error = error.cause
+            return f"step {event.step_key}: {error.message.strip()}"
+    return "see the run's logs in the Dagster UI"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+{#- One row per (usage_date, project_id). Billed cost comes from the Costs API, usage and
+    estimated cost from completions usage, both by project; the full outer join keeps days with
+    only one of the two. A NULL project (not attributed) gets a stable label as id and name. -#}
+
+{%- set no_project = "'" ~ var('no_project_label') ~ "'" %}
+
+with
+
+usages as (
+
+    select * from {{ ref('int_completion_usages__priced') }}
+
+),
+
+costs as (
+
+    select * from {{ ref('stg_openai__costs') }}
+
+),
+
+projects as (
+
+    select * from {{ ref('stg_openai__projects') }}
+
+),
+
+usage_by_project as (
+
+    select
+        usage_date,
+        coalesce(project_id, {{ no_project }}) as project_id,
+        sum(requests) as requests,
+        sum(input_tokens) as input_tokens,
+        sum(cached_input_tokens) as cached_input_tokens,
+        sum(output_tokens) as output_tokens,
+        sum(estimated_cost_usd) as estimated_cost_usd,
+        sum(case when is_priced then 0 else requests end) as unpriced_requests
+
+    from usages
+    group by 1, 2
+
+),
+
+billed_by_project as (
+
+    select
+        usage_date,
+        coalesce(project_id, {{ no_project }}) as project_id,
+        sum(amount) as billed_cost_usd
+
+    from costs
+    group by 1, 2
+
+),
+
+joined as (
+
+    select
+        coalesce(usage_by_project.usage_date, billed_by_project.usage_date) as usage_date,
+        coalesce(usage_by_project.project_id, billed_by_project.project_id) as project_id,
+        usage_by_project.requests,
+        usage_by_project.input_tokens,
+        usage_by_project.cached_input_tokens,
+        usage_by_project.output_tokens,
+        billed_by_project.billed_cost_usd,
+        usage_by_project.estimated_cost_usd,
+        usage_by_project.unpriced_requests
+
+    from usage_by_project
+    full outer join billed_by_project
+        on
+            usage_by_project.usage_date = billed_by_project.usage_date
+            and usage_by_project.project_id = billed_by_project.project_id
+
+),
+
+final as (
+
+    select
+        joined.usage_date,
+        joined.project_id,
+        case
+            when joined.project_id = {{ no_project }} then {{ no_project }}
+            else projects.project_name
+        end as project_name,
+        cast(coalesce(joined.requests, 0) as {{ dbt.type_bigint() }}) as requests,
+        cast(coalesce(joined.input_tokens, 0) as {{ dbt.type_bigint() }}) as input_tokens,
+        cast(
+            coalesce(joined.cached_input_tokens, 0) as {{ dbt.type_bigint() }}
+        ) as cached_input_tokens,
+        cast(coalesce(joined.output_tokens, 0) as {{ dbt.type_bigint() }}) as output_tokens,
+        coalesce(joined.billed_cost_usd, 0) as billed_cost_usd,
+        joined.estimated_cost_usd,
+        cast(
+            coalesce(joined.unpriced_requests, 0) as {{ dbt.type_bigint() }}
+        ) as unpriced_requests
+
+    from joined
+    left join projects
+        on joined.project_id = projects.project_id
+
+)
+
+select * from final

@@ -1,0 +1,28 @@
+with
+
+source as (
+
+    select * from {{ source('openai', 'users') }}
+
+),
+
+renamed as (
+
+    select
+
+        ----------  ids
+        id as user_id,
+
+        ----------  text
+        name as user_name,
+        email,
+        role as organization_role,
+
+        ----------  timestamps
+        {{ unix_to_timestamp('added_at') }} as added_at
+
+    from source
+
+)
+
+select * from renamed

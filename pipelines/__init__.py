@@ -1,0 +1,1 @@
+"""dlt sources: the OpenAI Admin API and the model price table. No Dagster, no dbt in here."""

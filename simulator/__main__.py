@@ -1,0 +1,65 @@
+"""Command line: ``python -m simulator --port P --seed S [...]``.
+
+Prints exactly one line, ``SIMULATOR_READY http://127.0.0.1:<port>/v1``, once it accepts
+connections, then serves until SIGTERM or SIGINT and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from simulator.config import SimulatorConfig
+from simulator.server import start_simulator
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m simulator", description="Local OpenAI Administration API simulator."
+    )
+    parser.add_argument("--port", type=int, default=0, help="TCP port; 0 picks a free one")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic organization")
+    parser.add_argument("--rate-limit", type=float, default=None, help="requests per second")
+    parser.add_argument("--burst", type=int, default=10, help="token bucket size")
+    parser.add_argument("--latency-ms", type=float, default=0, help="delay before each answer")
+    parser.add_argument("--error-rate", type=float, default=0.0, help="share of 500/503 answers")
+    parser.add_argument("--history-days", type=int, default=400, help="age of the organization")
+    parser.add_argument(
+        "--groups-per-hour",
+        type=int,
+        default=None,
+        help="benchmark profile: this many usage groups active in every hour",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the simulator until SIGTERM/SIGINT."""
+    args = _parse_args(argv)
+    config = SimulatorConfig(
+        seed=args.seed,
+        rate_limit_rps=args.rate_limit,
+        burst=args.burst,
+        latency_ms=args.latency_ms,
+        error_rate=args.error_rate,
+        history_days=args.history_days,
+        groups_per_hour_target=args.groups_per_hour,
+    )
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    handle = start_simulator(config, port=args.port)
+    print(f"SIMULATOR_READY {handle.base_url}", flush=True)
+    try:
+        # A timed wait keeps the main thread responsive to signals on every platform.
+        while not stop.wait(0.5):
+            pass
+    finally:
+        handle.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""Dagster tier: the definitions load, and real materializations into a temporary DuckDB file."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import duckdb
+import pytest
+
+from assets.schedules import daily_refresh, partition_range_tags, refresh_job
+from simulator import ADMIN_KEY, SimulatorConfig, start_simulator
+
+TODAY = dt.datetime.now(dt.UTC).date()
+RAW_KEYS = {
+    ("raw", name)
+    for name in (
+        "completions_usage",
+        "costs",
+        "users",
+        "projects",
+        "project_api_keys",
+        "model_prices",
+    )
+}
+
+
+@pytest.fixture
+def sim_env(monkeypatch):
+    with start_simulator(SimulatorConfig(seed=11)) as sim:
+        monkeypatch.setenv("OPENAI_BASE_URL", sim.base_url)
+        monkeypatch.setenv("OPENAI_ADMIN_KEY", ADMIN_KEY)
+        monkeypatch.setenv("USAGE_START_DATE", (TODAY - dt.timedelta(days=60)).isoformat())
+        yield sim
+
+
+def _load_defs() -> dg.Definitions:
+    from assets.definitions import defs
+
+    return defs()
+
+
+def test_definitions_load_with_the_expected_graph(monkeypatch):
+    monkeypatch.setenv("OPENAI_ADMIN_KEY", ADMIN_KEY)
+    defs = _load_defs()
+    graph = defs.resolve_asset_graph()
+    keys = {tuple(k.path) for k in graph.get_all_asset_keys()}
+    assert keys >= RAW_KEYS
+    assert {("marts", "cost_by_model_daily"), ("marts", "cost_by_project_daily")} <= keys
+
+    usage = graph.get(dg.AssetKey(["raw", "completions_usage"]))
+    assert isinstance(usage.partitions_def, dg.DailyPartitionsDefinition)
+    assert usage.partitions_def.start.date() == dt.date(2024, 1, 1)
+    assert usage.backfill_policy == dg.BackfillPolicy.single_run()
+    # Every writer of the DuckDB file shares the pool of size one.
+    for key in (dg.AssetKey(list(k)) for k in RAW_KEYS | {("marts", "cost_by_model_daily")}):
+        assert graph.get(key).pools == {"duckdb"}, key
+    # Lineage connects dlt's raw tables to dbt's sources.
+    staging = dg.AssetKey(["staging", "stg_openai__costs"])
+    assert dg.AssetKey(["raw", "costs"]) in graph.get(staging).parent_keys
+
+    schedule = defs.resolve_schedule_def(daily_refresh.name)
+    assert schedule.cron_schedule == "0 2 * * *" and schedule.execution_timezone == "UTC"
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+
+
+def test_schedule_requests_one_run_over_the_lookback_window(monkeypatch):
+    monkeypatch.setenv("OPENAI_ADMIN_KEY", ADMIN_KEY)
+    when = dt.datetime(2025, 3, 10, 2, tzinfo=dt.UTC)
+    with dg.build_schedule_context(scheduled_execution_time=when) as context:
+        request = daily_refresh(context)
+    assert request.tags == partition_range_tags("2025-03-07", "2025-03-10")
+
+
+def _run(defs, tags, instance):
+    result = defs.resolve_job_def(refresh_job.name).execute_in_process(
+        instance=instance, tags=tags, raise_on_error=False
+    )
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    return result
+
+
+def _marts(path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return {
+            name: sorted(con.table(f"marts.{name}").fetchall(), key=repr)
+            for name in ("cost_by_model_daily", "cost_by_project_daily")
+        }
+
+
+def test_one_partition_then_a_range_materialize_everything(sim_env, tmp_path):
+    defs = _load_defs()
+    day = (TODAY - dt.timedelta(days=5)).isoformat()
+    with dg.instance_for_test() as instance:
+        one = _run(defs, partition_range_tags(day, day), instance)
+        parts = {
+            (tuple(m.asset_key.path), m.partition)
+            for m in (
+                e.event_specific_data.materialization
+                for e in one.get_asset_materialization_events()
+            )
+        }
+        assert (("raw", "completions_usage"), day) in parts
+        assert (("marts", "cost_by_model_daily"), None) in parts
+
+        start = (TODAY - dt.timedelta(days=9)).isoformat()
+        end = (TODAY - dt.timedelta(days=3)).isoformat()
+        _run(defs, partition_range_tags(start, end), instance)
+        first = _marts(tmp_path / "warehouse" / "openai_usage.duckdb")
+        _run(defs, partition_range_tags(start, end), instance)
+        second = _marts(tmp_path / "warehouse" / "openai_usage.duckdb")
+
+    assert first == second  # re-running a range leaves identical marts
+    days = {row[0] for row in first["cost_by_model_daily"]}
+    assert min(days).isoformat() == start and max(days).isoformat() == end
+    assert len(first["cost_by_project_daily"]) > 7

@@ -1,0 +1,301 @@
+"""`dbt build` of dbt_models/ on a hand-made raw schema: models, data tests and unit tests pass,
+the marts honour the BI contract in DESIGN.md, and a few numbers match values worked out by hand.
+
+dbt runs once per module, in a subprocess (dbt keeps global state and the DuckDB file must be free
+afterwards, as in production), with its own target and log paths so parallel runs don't collide.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+from fixtures.raw_fixture import (
+    DAY_1,
+    DAY_2,
+    DAY_3,
+    FINE_TUNED,
+    GPT_4O,
+    GPT_4O_MINI,
+    build_raw_fixture,
+)
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_models"
+DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
+
+METRIC_COLUMNS = [
+    "requests",
+    "input_tokens",
+    "cached_input_tokens",
+    "output_tokens",
+    "billed_cost_usd",
+    "estimated_cost_usd",
+]
+CONTRACT_COLUMNS = {
+    "cost_by_model_daily": ["usage_date", "model", *METRIC_COLUMNS],
+    "cost_by_project_daily": ["usage_date", "project_id", "project_name", *METRIC_COLUMNS],
+}
+
+
+def _dbt(command: list[str], warehouse: Path, work_dir: Path) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "WAREHOUSE_PATH": str(warehouse),
+        "DO_NOT_TRACK": "1",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    return subprocess.run(
+        [
+            str(DBT_EXECUTABLE),
+            *command,
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(work_dir / "target"),
+            "--log-path",
+            str(work_dir / "logs"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """Build the raw fixture and run `dbt build` on it once for the whole module."""
+    work_dir = tmp_path_factory.mktemp("dbt_build")
+    warehouse = work_dir / "openai_usage.duckdb"
+    expected = build_raw_fixture(warehouse)
+    result = _dbt(["build"], warehouse, work_dir)
+    return {"warehouse": warehouse, "work_dir": work_dir, "expected": expected, "result": result}
+
+
+def _one(con, sql: str, params: list | None = None) -> tuple:
+    rows = con.execute(sql, params or []).fetchall()
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def test_dbt_build_passes_models_data_tests_and_unit_tests(built):
+    result = built["result"]
+    assert result.returncode == 0, result.stdout[-5000:]
+    run_results = json.loads((built["work_dir"] / "target" / "run_results.json").read_text())
+    statuses = {r["unique_id"]: r["status"] for r in run_results["results"]}
+    # warn-severity tests (relationships) must pass too on this consistent fixture
+    assert set(statuses.values()) <= {"success", "pass"}, statuses
+    unit_tests = [uid for uid in statuses if uid.startswith("unit_test.")]
+    assert len(unit_tests) >= 4, unit_tests
+    # the DESIGN.md invariants ran as data tests
+    assert "test.openai_usage_warehouse.assert_marts_billed_cost_matches_raw_costs" in statuses
+    assert "test.openai_usage_warehouse.assert_marts_usage_matches_raw_completions" in statuses
+
+
+def test_dbt_released_the_warehouse_file(built):
+    # A read-write open from another process only succeeds when no process holds the file.
+    probe = [
+        sys.executable,
+        "-c",
+        "import duckdb, sys; duckdb.connect(sys.argv[1]).close()",
+        str(built["warehouse"]),
+    ]
+    # the probe is sensitive: while this process holds the file, it is refused...
+    with duckdb.connect(str(built["warehouse"]), read_only=True):
+        held = subprocess.run(probe, capture_output=True, text=True, timeout=60, check=False)
+    assert held.returncode != 0
+    assert "lock" in held.stderr
+    # ...and after `dbt build` has returned, nothing holds it
+    free = subprocess.run(probe, capture_output=True, text=True, timeout=60, check=False)
+    assert free.returncode == 0, free.stderr
+
+
+def test_every_model_and_column_is_documented(built):
+    manifest = json.loads((built["work_dir"] / "target" / "manifest.json").read_text())
+    models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
+    assert set(CONTRACT_COLUMNS) <= {model["name"] for model in models}
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as connection:
+        for model in models:
+            columns = connection.execute(
+                "select column_name from information_schema.columns"
+                " where table_schema = ? and table_name = ?",
+                [model["schema"], model["alias"]],
+            ).fetchall()
+            documented = {
+                name for name, column in model["columns"].items() if column["description"].strip()
+            }
+            assert model["description"].strip(), model["name"]
+            assert columns, model["name"]
+            undocumented = {name for (name,) in columns} - documented
+            assert not undocumented, (model["name"], undocumented)
+
+
+def test_profile_reads_warehouse_path_and_does_not_keep_the_file_open():
+    profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())
+    output = profile["openai_usage_warehouse"]["outputs"]["duckdb"]
+    assert "env_var('WAREHOUSE_PATH'" in output["path"]
+    assert output["keep_open"] is False
+
+
+@pytest.mark.parametrize("mart", sorted(CONTRACT_COLUMNS))
+def test_design_marts_exist_in_schema_marts_with_contract_columns(built, mart):
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as connection:
+        columns = [
+            row[0]
+            for row in connection.execute(
+                "select column_name from information_schema.columns"
+                " where table_schema = 'marts' and table_name = ? order by ordinal_position",
+                [mart],
+            ).fetchall()
+        ]
+        table_type = _one(
+            connection,
+            "select table_type from information_schema.tables"
+            " where table_schema = 'marts' and table_name = ?",
+            [mart],
+        )[0]
+    assert table_type == "BASE TABLE"
+    assert columns[: len(CONTRACT_COLUMNS[mart])] == CONTRACT_COLUMNS[mart]
+
+
+def test_marts_and_raw_totals_agree(built):
+    expected = built["expected"]
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as connection:
+        for mart in CONTRACT_COLUMNS:
+            totals = _one(
+                connection,
+                "select sum(billed_cost_usd), sum(requests), sum(input_tokens),"
+                " sum(cached_input_tokens), sum(output_tokens), sum(estimated_cost_usd)"
+                f" from marts.{mart}",
+            )
+            billed, requests, input_tokens, cached, output_tokens, estimated = totals
+            assert Decimal(billed) == expected["billed_cost_usd"], mart
+            assert (requests, input_tokens, cached, output_tokens) == (
+                expected["requests"],
+                expected["input_tokens"],
+                expected["cached_input_tokens"],
+                expected["output_tokens"],
+            ), mart
+            assert estimated == pytest.approx(expected["estimated_cost_usd"], rel=1e-12), mart
+
+
+def test_batch_cached_usage_is_discounted_and_cached_tokens_counted_once(built):
+    expected = built["expected"]
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as connection:
+        (row_cost,) = _one(
+            connection,
+            "select estimated_cost_usd from intermediate.int_completion_usages__priced"
+            " where is_batch and cached_input_tokens > 0",
+        )
+        (day_cost,) = _one(
+            connection,
+            "select estimated_cost_usd from marts.cost_by_model_daily"
+            " where usage_date = ? and model = ?",
+            [DAY_1, GPT_4O],
+        )
+    assert row_cost == pytest.approx(expected["batch_cached_row_cost_usd"], rel=1e-12)
+    assert day_cost == pytest.approx(expected["gpt_4o_day_1_estimated_cost_usd"], rel=1e-12)
+    assert day_cost == pytest.approx(0.00725 + 0.00625, rel=1e-12)
+
+
+def test_hourly_buckets_add_up_to_one_daily_row(built):
+    expected = built["expected"]["gpt_4o_mini_day_2"]
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as connection:
+        row = _one(
+            connection,
+            "select requests, input_tokens, cached_input_tokens, output_tokens,"
+            " estimated_cost_usd, billed_cost_usd from marts.cost_by_model_daily"
+            " where usage_date = ? and model = ?",
+            [DAY_2, GPT_4O_MINI],
+        )
+    assert row[:4] == (
+        expected["requests"],
+        expected["input_tokens"],
+        expected["cached_input_tokens"],
+        expected["output_tokens"],
+    )
+    assert row[4] == pytest.approx(expected["estimated_cost_usd"], rel=1e-12)
+    # the "evals | ..." line item is billed to the same model
+    assert row[5] == Decimal("0.00056")
+
+
+def test_unpriced_model_has_null_estimate_and_is_listed(built):
+    expected = built["expected"]
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as connection:
+        rows = connection.execute(
+            "select usage_date, estimated_cost_usd, unpriced_requests, requests"
+            " from marts.cost_by_model_daily where model = ? order by usage_date",
+            [FINE_TUNED],
+        ).fetchall()
+        listed = {
+            model: (first_date, last_date, requests)
+            for model, first_date, last_date, requests in connection.execute(
+                "select model, first_date, last_date, requests from marts.models_without_price"
+            ).fetchall()
+        }
+    assert [(day, cost) for day, cost, *_ in rows] == [(DAY_1, None), (DAY_2, None)]
+    assert all(unpriced == requests > 0 for *_, unpriced, requests in rows)
+    assert listed == {
+        model: (values["first_date"], values["last_date"], values["requests"])
+        for model, values in expected["models_without_price"].items()
+    }
+
+
+def test_partly_priced_project_day_sums_the_priced_part(built):
+    expected = built["expected"]["alpha_day_1"]
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as connection:
+        name, estimated, unpriced = _one(
+            connection,
+            "select project_name, estimated_cost_usd, unpriced_requests"
+            " from marts.cost_by_project_daily where usage_date = ? and project_id = ?",
+            [DAY_1, "proj_alpha"],
+        )
+    assert name == "Alpha"
+    assert estimated == pytest.approx(expected["estimated_cost_usd"], rel=1e-12)
+    assert unpriced == expected["unpriced_requests"]
+
+
+def test_null_dimensions_and_products_without_usage_get_stable_rows(built):
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as connection:
+        no_project = connection.execute(
+            "select usage_date, project_name, requests, billed_cost_usd"
+            " from marts.cost_by_project_daily where project_id = '(no project)'"
+            " order by usage_date"
+        ).fetchall()
+        unknown_model_days = connection.execute(
+            "select usage_date from marts.cost_by_model_daily"
+            " where model = '(unknown model)' order by usage_date"
+        ).fetchall()
+        products = connection.execute(
+            "select usage_date, model, requests, input_tokens, output_tokens, billed_cost_usd,"
+            " estimated_cost_usd from marts.cost_by_model_daily"
+            " where model in ('assistants api | file search', 'web search tool calls')"
+            " order by usage_date, model"
+        ).fetchall()
+        costs_only_day = _one(
+            connection,
+            "select requests, billed_cost_usd from marts.cost_by_project_daily"
+            " where usage_date = ?",
+            [DAY_3],
+        )
+    assert no_project == [
+        (DAY_1, "(no project)", 7, Decimal("0.00315")),
+        (DAY_2, "(no project)", 0, Decimal("0.5")),
+    ]
+    assert unknown_model_days == [(DAY_1,), (DAY_2,)]
+    assert products == [
+        (DAY_1, "assistants api | file search", 0, 0, 0, Decimal("0.1"), None),
+        (DAY_2, "web search tool calls", 0, 0, 0, Decimal("0.025"), None),
+        (DAY_3, "web search tool calls", 0, 0, 0, Decimal("0.01"), None),
+    ]
+    assert costs_only_day == (0, Decimal("0.01"))

@@ -1,0 +1,267 @@
+"""Unit tests of the small pure functions that make the pipeline's decisions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pyarrow as pa
+import pytest
+
+from assets.backfill import BackfillError, parse_range
+from assets.schedules import lookback_range, partition_range_tags
+from assets.settings import ConfigError, Settings
+from pipelines.model_prices import price_rates, price_rows
+from pipelines.openai_admin import helpers, schemas
+
+UTC = dt.UTC
+
+
+# -- windows ----------------------------------------------------------------------------------
+
+
+def test_align_window_widens_to_whole_utc_days():
+    w = helpers.align_window(
+        dt.datetime(2025, 1, 11, 17, 31, 39, tzinfo=UTC), dt.datetime(2025, 1, 12, 1, tzinfo=UTC)
+    )
+    assert w.start == dt.datetime(2025, 1, 11, tzinfo=UTC)
+    assert w.end == dt.datetime(2025, 1, 13, tzinfo=UTC)
+    assert w.days() == [dt.date(2025, 1, 11), dt.date(2025, 1, 12)]
+
+
+def test_align_window_keeps_aligned_dates_and_treats_naive_as_utc():
+    w = helpers.align_window(dt.date(2025, 3, 1), dt.datetime(2025, 3, 2))
+    assert (w.start_ts, w.end_ts) == (1740787200, 1740873600)
+    assert w.days() == [dt.date(2025, 3, 1)]
+
+
+def test_align_window_converts_other_timezones_to_utc():
+    plus2 = dt.timezone(dt.timedelta(hours=2))
+    w = helpers.align_window(
+        dt.datetime(2025, 3, 2, 1, tzinfo=plus2), dt.datetime(2025, 3, 2, 3, tzinfo=plus2)
+    )
+    assert w.days() == [dt.date(2025, 3, 1), dt.date(2025, 3, 2)]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "width", "message"),
+    [
+        (dt.date(2025, 1, 2), dt.date(2025, 1, 1), "1d", "Empty window"),
+        (dt.date(2025, 1, 1), dt.date(2025, 1, 1), "1d", "Empty window"),
+        (dt.date(2025, 1, 1), dt.date(2025, 1, 2), "5m", "Unknown bucket width"),
+    ],
+)
+def test_align_window_rejects_bad_input(start, end, width, message):
+    with pytest.raises(ValueError, match=message):
+        helpers.align_window(start, end, width)
+
+
+def test_request_end_never_asks_for_the_future():
+    w = helpers.align_window(dt.date(2025, 1, 1), dt.date(2025, 1, 3))
+    assert helpers.request_end(w, dt.datetime(2025, 2, 1, tzinfo=UTC)) == w.end_ts
+    noon = dt.datetime(2025, 1, 2, 12, tzinfo=UTC)
+    assert helpers.request_end(w, noon) == int(noon.timestamp())
+    assert helpers.request_end(w, dt.datetime(2025, 1, 1, tzinfo=UTC)) is None
+
+
+@pytest.mark.parametrize(("width", "limit"), [("1d", 31), ("1h", 168), ("1m", 1440)])
+def test_usage_limit_is_the_maximum_per_width(width, limit):
+    assert helpers.usage_limit(width) == limit
+
+
+# -- rows -------------------------------------------------------------------------------------
+
+
+def _bucket(start, results, key="results"):
+    return {"object": "bucket", "start_time": start, "end_time": start + 86400, key: results}
+
+
+def test_buckets_to_arrow_keeps_nulls_tolerates_new_fields_and_old_result_key():
+    buckets = [
+        _bucket(
+            1735689600,
+            [
+                {"input_tokens": 10, "output_tokens": 2, "num_model_requests": 1, "model": None},
+                {"input_tokens": 5, "output_tokens": 1, "num_model_requests": 1, "brand_new": 7},
+            ],
+        ),
+        _bucket(1735776000, [], key="results"),
+        _bucket(
+            1735862400,
+            [
+                {
+                    "input_tokens": 1,
+                    "output_tokens": 0,
+                    "num_model_requests": 1,
+                    "project_id": "proj_a",
+                    "batch": True,
+                }
+            ],
+            key="result",
+        ),
+    ]
+    table = helpers.buckets_to_arrow(buckets, schemas.COMPLETIONS_USAGE)
+    assert table.schema == schemas.COMPLETIONS_USAGE
+    assert table.num_rows == 3
+    rows = table.to_pylist()
+    assert rows[0]["bucket_date"] == dt.date(2025, 1, 1)
+    assert rows[0]["model"] is None and rows[0]["project_id"] is None
+    assert rows[1]["input_cached_tokens"] is None  # missing optional counter: null, not 0
+    assert rows[2]["bucket_date"] == dt.date(2025, 1, 3)
+    assert rows[2]["batch"] is True and rows[2]["project_id"] == "proj_a"
+    assert "brand_new" not in table.column_names
+
+
+def test_costs_keep_every_digit_of_the_amount():
+    bucket = _bucket(
+        1735689600,
+        [
+            {
+                "object": "organization.costs.result",
+                "amount": {"value": 0.13080438340307526, "currency": "usd"},
+                "line_item": "gpt-4o-2024-08-06, input",
+                "project_id": "proj_a",
+                "organization_id": "org-x",
+            }
+        ],
+    )
+    table = helpers.buckets_to_arrow([bucket], schemas.COSTS, helpers.costs_result)
+    row = table.to_pylist()[0]
+    assert row["amount_value"] == Decimal("0.13080438340307526")
+    assert row["amount_currency"] == "usd" and row["organization_id"] == "org-x"
+
+
+def test_deletion_markers_cover_every_day_and_nothing_else():
+    days = [dt.date(2025, 1, 1), dt.date(2025, 1, 2)]
+    markers = helpers.deletion_markers(days, schemas.COSTS)
+    assert markers.schema == schemas.COSTS
+    assert markers.column("bucket_date").to_pylist() == days
+    assert markers.column("_deleted").to_pylist() == [True, True]
+    assert markers.column("amount_value").null_count == 2
+
+
+@pytest.mark.parametrize(
+    "owner",
+    [
+        {"type": "user", "user": {"id": "user-1", "name": "Ann", "email": "a@x", "role": "owner"}},
+        {
+            "type": "user",
+            "user": {
+                "object": "organization.project.user",
+                "id": "user-1",
+                "name": "Ann",
+                "email": "a@x",
+                "role": "owner",
+                "added_at": 1,
+            },
+        },
+    ],
+)
+def test_flatten_api_key_accepts_both_owner_shapes(owner):
+    row = helpers.flatten_api_key({"id": "key_1", "name": "agent", "owner": owner}, "proj_a")
+    assert (row["owner_type"], row["owner_id"], row["owner_name"]) == ("user", "user-1", "Ann")
+    assert row["project_id"] == "proj_a"
+
+
+def test_flatten_api_key_service_account_owner():
+    owner = {"type": "service_account", "service_account": {"id": "svc_1", "name": "bot"}}
+    row = helpers.flatten_api_key({"id": "key_2", "owner": owner}, "proj_b")
+    assert (row["owner_type"], row["owner_id"], row["owner_email"]) == (
+        "service_account",
+        "svc_1",
+        None,
+    )
+
+
+# -- prices -----------------------------------------------------------------------------------
+
+
+def test_price_rates_follow_the_date_of_the_bucket():
+    before = price_rates("o3-2025-04-16", dt.date(2025, 5, 1))
+    after = price_rates("o3-2025-04-16", dt.date(2025, 7, 1))
+    assert before is not None and after is not None
+    assert before.input > after.input  # o3's price cut on 2025-06-10
+    assert after.input == pytest.approx(2.0)
+
+
+def test_price_rates_cached_input_is_cheaper_and_unknown_model_is_none():
+    rates = price_rates("gpt-4o-2024-08-06", dt.date(2025, 1, 1))
+    assert rates is not None
+    assert (rates.input, rates.cached_input, rates.output) == pytest.approx((2.5, 1.25, 10.0))
+    assert price_rates("not-a-model-xyz", dt.date(2025, 1, 1)) is None
+
+
+def test_price_rows_skip_unpriced_models():
+    rows = price_rows(
+        [("gpt-4o-mini-2024-07-18", dt.date(2025, 1, 1)), ("not-a-model-xyz", dt.date(2025, 1, 1))]
+    )
+    assert [r["model"] for r in rows] == ["gpt-4o-mini-2024-07-18"]
+    assert rows[0]["price_source"].startswith("genai-prices ")
+
+
+# -- orchestration ----------------------------------------------------------------------------
+
+
+def test_lookback_range_is_three_closed_days_and_today():
+    assert lookback_range(dt.date(2025, 3, 1)) == ("2025-02-26", "2025-03-01")
+    assert partition_range_tags("a", "b") == {
+        "dagster/asset_partition_range_start": "a",
+        "dagster/asset_partition_range_end": "b",
+    }
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [
+        ("2025-02-01", "2025-01-01", "after END"),
+        ("2023-12-31", "2024-01-05", "before USAGE_START_DATE"),
+        ("2025-01-01", "2025-12-31", "in the future"),
+        ("01/01/2025", "2025-01-02", "YYYY-MM-DD"),
+    ],
+)
+def test_parse_range_rejects_bad_ranges(start, end, message):
+    with pytest.raises(BackfillError, match=message):
+        parse_range(start, end, earliest=dt.date(2024, 1, 1), today=dt.date(2025, 6, 1))
+
+
+def test_parse_range_accepts_a_single_day():
+    day = dt.date(2025, 1, 1)
+    assert parse_range("2025-01-01", "2025-01-01", dt.date(2024, 1, 1), day) == (day, day)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("USAGE_BUCKET_WIDTH", "2h", "USAGE_BUCKET_WIDTH"),
+        ("USAGE_START_DATE", "soon", "YYYY-MM-DD"),
+    ],
+)
+def test_settings_name_the_bad_variable(monkeypatch, name, value, message):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env()
+
+
+def test_arrow_schema_has_marker_and_merge_key():
+    for schema in (schemas.COMPLETIONS_USAGE, schemas.COSTS):
+        assert schema.field("bucket_date").type == pa.date32()
+        assert schema.field("_deleted").type == pa.bool_()
+
+
+def test_manifest_is_stale_when_missing_or_older_than_a_model(tmp_path):
+    import os
+
+    from assets.dbt import manifest_is_stale
+
+    model = tmp_path / "models" / "a.sql"
+    model.parent.mkdir()
+    model.write_text("select 1")
+    manifest = tmp_path / "target" / "manifest.json"
+    assert manifest_is_stale(tmp_path, manifest)
+    manifest.parent.mkdir()
+    manifest.write_text("{}")
+    os.utime(model, (1, 1))
+    assert not manifest_is_stale(tmp_path, manifest)
+    os.utime(model, None)
+    os.utime(manifest, (1, 1))
+    assert manifest_is_stale(tmp_path, manifest)

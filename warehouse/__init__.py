@@ -1,0 +1,1 @@
+"""Where the warehouse files live, and (later) publishing them for BI tools."""
