@@ -62,10 +62,14 @@ def run_backfill(
 
 
 def configure_logging() -> None:
-    """Progress of the pages fetched, on stderr."""
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
+    """Progress of the pages fetched, on stderr (Dagster prints its own events)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s", "%H:%M:%S"))
     for name in ("pipelines", "openai_usage_warehouse"):
-        logging.getLogger(name).setLevel(logging.INFO)
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.INFO)
+        if not logger.handlers:
+            logger.addHandler(handler)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -50,7 +50,7 @@ def print_summary(path: Path) -> None:
             print(f"  {name:<32} {billed:>12,.2f} {requests:>12,}")
         print("\nRow counts:")
         for schema, table in con.execute(_TABLES).fetchall():
-            count = con.table(f"{schema}.{table}").aggregate("count(*)").fetchone()[0]
+            count = con.table(f"{schema}.{table}").aggregate("count(*)").fetchall()[0][0]
             print(f"  {schema}.{table:<34} {count:>10,}")
     print(f"\nWarehouse (DuckDB): {path}")
 

@@ -55,6 +55,7 @@ def openai_usage(
         now: the current time (tests freeze it); requests never ask past it.
     """
     window = align_window(start, end, bucket_width)
+    helpers.quiet_declared_hints_notice()
     client = helpers.make_client(base_url, api_key)
     now = now or dt.datetime.now(dt.UTC)
     return (

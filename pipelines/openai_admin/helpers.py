@@ -27,6 +27,24 @@ UTC = dt.UTC
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 
 
+class _DeclaredHintsNotice(logging.Filter):
+    """Drop dlt's notice that declared hints differ from the Arrow schema.
+
+    The merge key and hard-delete hints are declared on the resource on purpose and Arrow has no
+    way to carry them, so dlt warns on every page; the notice says nothing a user can act on.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "when merging arrow schema with dlt schema" not in record.getMessage()
+
+
+_HINTS_NOTICE = _DeclaredHintsNotice()
+
+
+def quiet_declared_hints_notice() -> None:
+    logging.getLogger("dlt").addFilter(_HINTS_NOTICE)  # adding the same filter twice is a no-op
+
+
 class AdminApiError(RuntimeError):
     """A request the API refused for a reason retrying cannot fix. The message says what to do."""
 
