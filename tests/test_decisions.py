@@ -100,11 +100,12 @@ def test_buckets_to_arrow_keeps_nulls_tolerates_new_fields_and_old_result_key():
             key="result",
         ),
     ]
-    table = helpers.buckets_to_arrow(buckets, schemas.COMPLETIONS_USAGE)
+    table = helpers.buckets_to_arrow(buckets, schemas.COMPLETIONS_USAGE, "acme")
     assert table.schema == schemas.COMPLETIONS_USAGE
     assert table.num_rows == 3
     rows = table.to_pylist()
     assert rows[0]["bucket_date"] == dt.date(2025, 1, 1)
+    assert {r["organization"] for r in rows} == {"acme"}
     assert rows[0]["model"] is None and rows[0]["project_id"] is None
     assert rows[1]["input_cached_tokens"] is None  # missing optional counter: null, not 0
     assert rows[2]["bucket_date"] == dt.date(2025, 1, 3)
@@ -125,7 +126,7 @@ def test_costs_keep_every_digit_of_the_amount():
             }
         ],
     )
-    table = helpers.buckets_to_arrow([bucket], schemas.COSTS, helpers.costs_result)
+    table = helpers.buckets_to_arrow([bucket], schemas.COSTS, "acme", helpers.costs_result)
     row = table.to_pylist()[0]
     assert row["amount_value"] == Decimal("0.13080438340307526")
     assert row["amount_currency"] == "usd" and row["organization_id"] == "org-x"
@@ -133,9 +134,10 @@ def test_costs_keep_every_digit_of_the_amount():
 
 def test_deletion_markers_cover_every_day_and_nothing_else():
     days = [dt.date(2025, 1, 1), dt.date(2025, 1, 2)]
-    markers = helpers.deletion_markers(days, schemas.COSTS)
+    markers = helpers.deletion_markers(days, schemas.COSTS, "acme")
     assert markers.schema == schemas.COSTS
     assert markers.column("bucket_date").to_pylist() == days
+    assert markers.column("organization").to_pylist() == ["acme", "acme"]
     assert markers.column("_deleted").to_pylist() == [True, True]
     assert markers.column("amount_value").null_count == 2
 
@@ -158,14 +160,14 @@ def test_deletion_markers_cover_every_day_and_nothing_else():
     ],
 )
 def test_flatten_api_key_accepts_both_owner_shapes(owner):
-    row = helpers.flatten_api_key({"id": "key_1", "name": "agent", "owner": owner}, "proj_a")
+    row = helpers.flatten_api_key({"id": "key_1", "name": "agent", "owner": owner}, "proj_a", "o")
     assert (row["owner_type"], row["owner_id"], row["owner_name"]) == ("user", "user-1", "Ann")
     assert row["project_id"] == "proj_a"
 
 
 def test_flatten_api_key_service_account_owner():
     owner = {"type": "service_account", "service_account": {"id": "svc_1", "name": "bot"}}
-    row = helpers.flatten_api_key({"id": "key_2", "owner": owner}, "proj_b")
+    row = helpers.flatten_api_key({"id": "key_2", "owner": owner}, "proj_b", "o")
     assert (row["owner_type"], row["owner_id"], row["owner_email"]) == (
         "service_account",
         "svc_1",

@@ -126,30 +126,31 @@ def test_reloading_a_window_replaces_it_including_vanished_rows(sim, pipeline):
     pipeline.run(source())
     before = _query(pipeline, "select count(*), sum(input_tokens) from raw.completions_usage")[0]
     path = pipeline.destination.config_params["credentials"]
+    day = _ts(start)
+    later = end + dt.timedelta(days=5)
     with duckdb.connect(path) as con:
-        # Stand-ins for groups the API no longer reports: one inside the window, one outside.
-        con.execute(
-            "insert into raw.completions_usage (bucket_date, start_time, end_time, model, "
-            "input_tokens, output_tokens, num_model_requests) "
-            "values (?, ?, ?, 'vanished', 1, 1, 1), (?, ?, ?, 'outside', 1, 1, 1)",
+        # Stand-ins: a group the API no longer reports (inside the window), a row outside the
+        # window, and a row of another organization on a day inside the window.
+        con.executemany(
+            "insert into raw.completions_usage (organization, bucket_date, start_time, end_time, "
+            "model, input_tokens, output_tokens, num_model_requests) "
+            "values (?, ?, ?, ?, ?, 1, 1, 1)",
             [
-                start,
-                _ts(start),
-                _ts(start) + 86400,
-                end + dt.timedelta(days=5),
-                _ts(end) + 5 * 86400,
-                _ts(end) + 6 * 86400,
+                ["default", start, day, day + 86400, "vanished"],
+                ["default", later, _ts(later), _ts(later) + 86400, "outside"],
+                ["other-org", start, day, day + 86400, "other org"],
             ],
         )
     pipeline.run(source())
     after = _query(
         pipeline,
         "select count(*), sum(input_tokens) from raw.completions_usage "
-        "where model is distinct from 'outside'",
+        "where organization = 'default' and model is distinct from 'outside'",
     )[0]
     assert after == before
     models = {m for (m,) in _query(pipeline, "select distinct model from raw.completions_usage")}
-    assert "vanished" not in models and "outside" in models
+    assert "vanished" not in models
+    assert {"outside", "other org"} <= models
 
 
 def test_costs_sum_to_the_ungrouped_api_total(sim, pipeline):

@@ -179,6 +179,18 @@ def make_client(base_url: str, api_key: str) -> RESTClient:
     )
 
 
+@dataclass(frozen=True)
+class OrgClient:
+    """The client of one organization, with the name every row of it is stamped with."""
+
+    client: RESTClient
+    organization: str
+
+    @property
+    def stamp(self) -> dict[str, str]:
+        return {"organization": self.organization}
+
+
 def bucket_pages(
     client: RESTClient, path: str, params: Mapping[str, Any]
 ) -> Iterator[list[dict[str, Any]]]:
@@ -223,6 +235,7 @@ def bucket_results(bucket: Mapping[str, Any]) -> list[dict[str, Any]]:
 def buckets_to_arrow(
     buckets: Iterable[Mapping[str, Any]],
     schema: pa.Schema,
+    organization: str,
     adapt: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None,
 ) -> pa.Table:
     """Flatten buckets into one Arrow table of `schema`, one row per result.
@@ -240,6 +253,7 @@ def buckets_to_arrow(
         for result in bucket_results(bucket):
             if adapt is not None:
                 result = adapt(result)
+            columns["organization"].append(organization)
             columns["bucket_date"].append(start // 86400)
             columns["start_time"].append(start)
             columns["end_time"].append(end)
@@ -270,17 +284,20 @@ def _decimal(value: Any) -> Decimal | None:
     return None if value is None else Decimal(repr(value)).quantize(_AMOUNT_QUANTUM)
 
 
-def deletion_markers(days: Sequence[dt.date], schema: pa.Schema) -> pa.Table:
+def deletion_markers(days: Sequence[dt.date], schema: pa.Schema, organization: str) -> pa.Table:
     """One marker row per day of the window, flagged `_deleted`.
 
-    The tables merge with dlt's delete-insert strategy on `bucket_date`: every stored row of a
-    day that has a marker (or a fresh row) is deleted, markers themselves are not inserted. So a
-    reload replaces whole days, including groups or buckets that have since vanished.
+    The tables merge with dlt's delete-insert strategy on (`organization`, `bucket_date`): every
+    stored row of a day that has a marker (or a fresh row) is deleted, markers themselves are not
+    inserted. So a reload replaces whole days, including groups or buckets that have since
+    vanished, and never touches another organization's rows.
     """
     n = len(days)
     arrays = []
     for field in schema:
-        if field.name == "bucket_date":
+        if field.name == "organization":
+            arrays.append(pa.array([organization] * n, type=pa.string()))
+        elif field.name == "bucket_date":
             arrays.append(pa.array(days, type=pa.date32()))
         elif field.name == "_deleted":
             arrays.append(pa.array([True] * n, type=pa.bool_()))
@@ -289,10 +306,10 @@ def deletion_markers(days: Sequence[dt.date], schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-_BUCKET_FIELDS = {"bucket_date", "start_time", "end_time", "_deleted"}
+_BUCKET_FIELDS = {"organization", "bucket_date", "start_time", "end_time", "_deleted"}
 
 
-def flatten_api_key(key: Mapping[str, Any], project_id: str) -> dict[str, Any]:
+def flatten_api_key(key: Mapping[str, Any], project_id: str, organization: str) -> dict[str, Any]:
     """A project API key with its owner flattened; accepts both `owner` shapes the API has had.
 
     Current: `owner = {type, user: {...}}` or `{type, service_account: {...}}`; 2025: the nested
@@ -303,6 +320,7 @@ def flatten_api_key(key: Mapping[str, Any], project_id: str) -> dict[str, Any]:
     detail = owner.get(owner_type or "", None) or owner.get("user") or owner.get("service_account")
     detail = detail or {}
     return {
+        "organization": organization,
         "id": key["id"],
         "project_id": project_id,
         "name": key.get("name"),

@@ -2,9 +2,11 @@
 
 import pyarrow as pa
 
-# Bookkeeping shared by every bucketed table: the UTC day (the merge key that a reload
-# replaces), the bucket's own bounds as the API sent them, and the hard-delete marker.
+# Bookkeeping shared by every bucketed table: the organization (configured name) and the UTC
+# day, which together are the merge key a reload replaces, the bucket's own bounds as the API
+# sent them, and the hard-delete marker.
 _BUCKET = [
+    ("organization", pa.string()),
     ("bucket_date", pa.date32()),
     ("start_time", pa.int64()),
     ("end_time", pa.int64()),
