@@ -9,14 +9,18 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 RUN := $(UV) run --frozen --no-sync
 PY := $(RUN) python
 
-.PHONY: help install demo dev backfill test lint format docs clean
+.PHONY: help install demo dev backfill report test bench reliability lint format docs clean
 
 help:
 	@echo "make demo                          run the pipeline end to end on the simulator"
 	@echo "make test                          run the whole test suite"
 	@echo "make dev                           Dagster UI + daemon (simulator unless OPENAI_ADMIN_KEY is set)"
 	@echo "make backfill START=... END=...    every asset for an inclusive range of UTC days"
+	@echo "make report [START=...] [END=...]  render SERVING_DIR/report.html (default: last 30 days)"
+	@echo "make bench                         benchmarks on the simulator (BENCH_QUICK=1: smoke)"
+	@echo "make reliability                   faults, crashes, concurrency, secrets, endurance"
 	@echo "make lint                          ruff + sqlfluff"
+	@echo "make docs                          dbt docs (every model and column) into SERVING_DIR/dbt_docs"
 
 install: .venv/.installed $(DAGSTER_HOME)/dagster.yaml
 
@@ -43,8 +47,29 @@ backfill: install
 		echo "usage: make backfill START=YYYY-MM-DD END=YYYY-MM-DD" >&2; exit 2; fi
 	$(PY) -m assets.backfill --start "$(START)" --end "$(END)"
 
+report: install
+	$(PY) -m warehouse.report $(if $(START),--start "$(START)") $(if $(END),--end "$(END)")
+
 test: install
 	$(RUN) pytest $(PYTEST_ARGS)
+
+# The whole reliability suite (long); writes RELIABILITY.md and reliability/results.json.
+reliability: install
+	$(PY) -m reliability $(RELIABILITY_ARGS)
+
+bench: install
+	$(PY) -m bench
+
+# dbt docs from the YAML descriptions, built on the in-memory `lint` target so it never opens
+# (or waits for) the working file; one self-contained page: dbt_docs/static_index.html.
+DOCS_DIR = $${SERVING_DIR:-$${WAREHOUSE_PATH:+$$(dirname "$$WAREHOUSE_PATH")/serving}}
+docs: install
+	@dir="$(DOCS_DIR)"; dir="$${dir:-$(CURDIR)/warehouse/serving}"; \
+	case "$$dir" in /*) ;; *) dir="$(CURDIR)/$$dir" ;; esac; \
+	WAREHOUSE_PATH=$${WAREHOUSE_PATH:-$(CURDIR)/warehouse/openai_usage.duckdb} \
+		$(RUN) dbt docs generate --quiet --project-dir dbt_models --profiles-dir dbt_models \
+		--target lint --empty-catalog --static --target-path "$$dir/dbt_docs" \
+		&& echo "dbt docs: $$dir/dbt_docs/static_index.html (or: cd $$dir/dbt_docs && python -m http.server)"
 
 lint: install
 	$(RUN) ruff check .

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import os
+import socket
 import sys
 
 import dagster as dg
@@ -19,6 +21,8 @@ from assets.settings import ConfigError, Settings
 log = logging.getLogger("openai_usage_warehouse")
 
 _QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+PID_TAG = "openai_usage_warehouse/pid"
+HOST_TAG = "openai_usage_warehouse/host"
 
 
 class BackfillError(ValueError):
@@ -53,12 +57,52 @@ def run_backfill(
     from assets.definitions import defs
 
     job = defs().resolve_job_def(refresh_job.name)
+    instance = instance or dg.DagsterInstance.get()
+    release_dead_runs(instance)
+    tags = {
+        **partition_range_tags(first.isoformat(), last.isoformat()),
+        PID_TAG: str(os.getpid()),
+        HOST_TAG: socket.gethostname(),
+    }
     return job.execute_in_process(
-        instance=instance or dg.DagsterInstance.get(),
-        tags=partition_range_tags(first.isoformat(), last.isoformat()),
+        instance=instance,
+        tags=tags,
         run_config=_QUIET_RUN_CONFIG,
         raise_on_error=False,
     )
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def release_dead_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Fail earlier backfill runs whose process is gone, and free their `duckdb` pool slot.
+
+    A run killed half-way (SIGKILL, a closed laptop) never reports its end, so it would hold the
+    pool slot for good and every later run would wait on it. Only runs started by this command
+    on this host are considered: their tags name the process that ran them.
+    """
+    released = []
+    statuses = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING]
+    for record in instance.get_run_records(dg.RunsFilter(statuses=statuses)):
+        run = record.dagster_run
+        pid = run.tags.get(PID_TAG)
+        if not pid or run.tags.get(HOST_TAG) != socket.gethostname():
+            continue
+        if _process_alive(int(pid)):
+            continue
+        instance.report_run_failed(run, "Its process ended without finishing (killed).")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        log.warning("Released run %s, left behind by a killed process %s", run.run_id, pid)
+        released.append(run.run_id)
+    return released
 
 
 def configure_logging() -> None:

@@ -12,6 +12,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from assets.ingestion import DUCKDB_POOL
+from assets.report import with_mart_previews
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_models"
 
@@ -50,6 +51,7 @@ def build_dbt_assets(project: DbtProject) -> Any:
         manifest=project.manifest_path, project=project, pool=DUCKDB_POOL, name="dbt_models"
     )
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-        yield from dbt.cli(["build"], context=context).stream()
+        events = dbt.cli(["build"], context=context).stream().fetch_row_counts()
+        yield from with_mart_previews(events, context)
 
     return dbt_models

@@ -2,11 +2,17 @@
 
 import dagster as dg
 
+from assets.budgets import build_budgets_asset
+from assets.checks import build_mart_checks
+from assets.checks_budgets import build_budget_checks
 from assets.dbt import build_dbt_assets, dbt_project
 from assets.ingestion import build_directory_assets, build_price_assets, build_usage_assets
 from assets.partitions import daily_partitions
+from assets.publishing import build_publishing_asset
+from assets.report import build_report_asset
 from assets.resources import build_resources
-from assets.schedules import daily_refresh, refresh_job
+from assets.schedules import daily_refresh, intraday_refresh, refresh_job
+from assets.sensors import spend_alerts
 from assets.settings import Settings
 
 
@@ -20,8 +26,13 @@ def defs() -> dg.Definitions:
             build_directory_assets(settings),
             build_price_assets(settings),
             build_dbt_assets(project),
+            build_report_asset(project),
+            build_publishing_asset(project),
+            build_budgets_asset(settings),
         ],
+        asset_checks=[*build_budget_checks(settings), build_mart_checks()],
         jobs=[refresh_job],
-        schedules=[daily_refresh],
+        schedules=[daily_refresh, intraday_refresh],
+        sensors=[spend_alerts],
         resources=build_resources(settings, str(project.project_dir)),
     )

@@ -5,17 +5,18 @@ one writer process at a time.
 """
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import dagster as dg
+import requests
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
-from assets.resources import OpenAIAdminResource, dlt_pipeline
+from assets.resources import OpenAIAdminResource, UnusableKeyError, dlt_pipeline
 from assets.settings import Settings
 from pipelines.model_prices import model_prices
-from pipelines.openai_admin import openai_directory, openai_usage
+from pipelines.openai_admin import AdminApiError, openai_directory, openai_usage
 from warehouse import queries
 
 DUCKDB_POOL = "duckdb"
@@ -30,6 +31,81 @@ class RawTranslator(DagsterDltTranslator):
         name = data.resource.name
         deps = [USAGE_KEY] if name == "model_prices" else []
         return spec.replace_attributes(key=dg.AssetKey(["raw", name]), deps=deps)
+
+
+def _innermost(exc: BaseException) -> BaseException:
+    """The original error under dlt's and Dagster's wrappers (whose first line says little)."""
+    seen = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        nxt = getattr(exc, "exception", None) or exc.__cause__ or exc.__context__
+        if not isinstance(nxt, BaseException):
+            break
+        exc = nxt
+    return exc
+
+
+def failure_reason(exc: BaseException, secrets: tuple[str, ...] = ()) -> str:
+    """A one-line reason for an organization's failure: the actionable message of the API error
+    at the root of dlt's wrapping when there is one. Secrets are masked, whatever the text."""
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, AdminApiError | UnusableKeyError):
+        cause = cause.__cause__ or cause.__context__
+    chosen = cause or _innermost(exc)
+    if isinstance(chosen, requests.ConnectionError):
+        text = f"Cannot reach the OpenAI Admin API (check OPENAI_BASE_URL): {chosen}"
+    else:
+        text = f"{type(chosen).__name__}: {chosen}"
+    text = " ".join(text.split())[:500]
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def load_each_organization(
+    context: dg.AssetExecutionContext,
+    dlt: DagsterDltResource,
+    openai: OpenAIAdminResource,
+    make_source: Callable[[str, str], Any],
+) -> Iterator[dg.MaterializeResult]:
+    """Run the dlt pipeline once per organization; one failing does not stop the others.
+
+    Each asset is reported once, with metadata naming the organizations loaded and the ones that
+    failed (with the reason, never the key). The step fails only if every organization failed.
+    """
+    loaded: dict[dg.AssetKey, dict[str, Any]] = {}
+    names: list[str] = []
+    failed: dict[str, str] = {}
+    for org in openai.organizations:
+        key = ""
+        try:
+            key = openai.admin_key(org)
+            results = list(dlt.run(context=context, dlt_source=make_source(org.name, key)))
+        except Exception as exc:  # noqa: BLE001 - reported per organization below
+            failed[org.name] = failure_reason(exc, (key, org.api_key))
+            context.log.error(f"Organization {org.name!r} was not loaded: {failed[org.name]}")
+            continue
+        names.append(org.name)
+        for result in results:
+            metadata = loaded.setdefault(result.asset_key, {})
+            for name, value in (result.metadata or {}).items():
+                metadata[f"{org.name}/{name}"] = value
+    if not names:
+        raise dg.Failure(
+            description="No organization could be loaded: "
+            + "; ".join(f"{n}: {r}" for n, r in failed.items()),
+            metadata={"failed_organizations": failed},
+        )
+    for asset_key, metadata in loaded.items():
+        yield dg.MaterializeResult(
+            asset_key=asset_key,
+            metadata={
+                **metadata,
+                "organizations_loaded": ", ".join(names),
+                "failed_organizations": dg.MetadataValue.json(failed),
+            },
+        )
 
 
 def build_usage_assets(settings: Settings, partitions: dg.PartitionsDefinition) -> Any:
@@ -54,14 +130,18 @@ def build_usage_assets(settings: Settings, partitions: dg.PartitionsDefinition) 
             f"Loading usage and costs for [{window.start:%Y-%m-%d}, {window.end:%Y-%m-%d}) "
             f"at {settings.bucket_width} buckets"
         )
-        source = openai_usage(
-            start=window.start,
-            end=window.end,
-            bucket_width=settings.bucket_width,
-            base_url=openai.base_url,
-            api_key=openai.admin_key(),
-        )
-        yield from dlt.run(context=context, dlt_source=source)
+
+        def source(organization: str, api_key: str) -> Any:
+            return openai_usage(
+                start=window.start,
+                end=window.end,
+                bucket_width=settings.bucket_width,
+                base_url=openai.base_url,
+                api_key=api_key,
+                organization=organization,
+            )
+
+        yield from load_each_organization(context, dlt, openai, source)
 
     return openai_usage_assets
 
@@ -80,8 +160,12 @@ def build_directory_assets(settings: Settings) -> Any:
     def openai_directory_assets(
         context: dg.AssetExecutionContext, dlt: DagsterDltResource, openai: OpenAIAdminResource
     ) -> Iterator[Any]:
-        source = openai_directory(base_url=openai.base_url, api_key=openai.admin_key())
-        yield from dlt.run(context=context, dlt_source=source)
+        def source(organization: str, api_key: str) -> Any:
+            return openai_directory(
+                base_url=openai.base_url, api_key=api_key, organization=organization
+            )
+
+        yield from load_each_organization(context, dlt, openai, source)
 
     return openai_directory_assets
 

@@ -12,20 +12,33 @@ from pipelines.openai_admin.settings import ADMIN_KEYS_URL
 from warehouse import paths
 
 
-class OpenAIAdminResource(dg.ConfigurableResource):
-    """Where the Admin API is and the key to read it with."""
+class OrganizationKey(dg.Config):
+    """One organization: its configured name, and its admin key (given as an `EnvVar`)."""
 
-    base_url: str
+    name: str
+    key_variable: str  # the variable's name, for messages; never the key
     api_key: str
 
-    def admin_key(self) -> str:
+
+class UnusableKeyError(ValueError):
+    """An organization's key is unusable before any request; the message names the variable."""
+
+
+class OpenAIAdminResource(dg.ConfigurableResource):
+    """Where the Admin API is, and the organizations to read with their keys."""
+
+    base_url: str
+    organizations: list[OrganizationKey]
+
+    def admin_key(self, organization: OrganizationKey) -> str:
         """The key, checked for the one mistake that can be told before any request."""
-        key = self.api_key.strip()
+        key = organization.api_key.strip()
+        variable = organization.key_variable
         if not key:
-            raise dg.Failure(f"OPENAI_ADMIN_KEY is empty: create an admin key at {ADMIN_KEYS_URL}.")
+            raise UnusableKeyError(f"{variable} is empty: create an admin key at {ADMIN_KEYS_URL}.")
         if key.startswith(("sk-proj-", "sk-svcacct-")):
-            raise dg.Failure(
-                "OPENAI_ADMIN_KEY holds a project or service-account key; usage and cost "
+            raise UnusableKeyError(
+                f"{variable} holds a project or service-account key; usage and cost "
                 f"endpoints need an Admin API key (sk-admin-...) created at {ADMIN_KEYS_URL}."
             )
         return key
@@ -44,7 +57,15 @@ def dlt_pipeline(name: str, settings: Settings) -> dlt.Pipeline:
 def build_resources(settings: Settings, dbt_project_dir: str) -> dict[str, object]:
     return {
         "openai": OpenAIAdminResource(
-            base_url=settings.base_url, api_key=dg.EnvVar("OPENAI_ADMIN_KEY")
+            base_url=settings.base_url,
+            organizations=[
+                OrganizationKey(
+                    name=org.name,
+                    key_variable=org.key_variable,
+                    api_key=dg.EnvVar(org.key_variable),
+                )
+                for org in settings.organizations
+            ],
         ),
         "dlt": DagsterDltResource(),
         "dbt": DbtCliResource(project_dir=dbt_project_dir),

@@ -38,3 +38,19 @@ def daily_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     today = context.scheduled_execution_time.astimezone(dt.UTC).date()
     start, end = lookback_range(today)
     return dg.RunRequest(run_key=f"daily-{today}", tags=partition_range_tags(start, end))
+
+
+@dg.schedule(
+    job=refresh_job,
+    cron_schedule="15 * * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Optional: reload today's partition every hour (budgets on the estimated basis "
+    "and spend spikes are then checked within the day). Off by default.",
+)
+def intraday_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    now = context.scheduled_execution_time.astimezone(dt.UTC)
+    today = now.date().isoformat()
+    return dg.RunRequest(
+        run_key=f"intraday-{now:%Y-%m-%dT%H}", tags=partition_range_tags(today, today)
+    )

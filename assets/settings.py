@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,12 +16,60 @@ class ConfigError(ValueError):
     """A configuration value that cannot work; the message names the variable and the fix."""
 
 
+DEFAULT_ORGANIZATION = "default"
+DEFAULT_KEY_VARIABLE = "OPENAI_ADMIN_KEY"
+_ORG_NAME = re.compile(r"[a-z0-9_-]+")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class Organization:
+    """A configured organization: the name every row carries, and the variable holding its key."""
+
+    name: str
+    key_variable: str
+
+
+def parse_organizations(text: str | None) -> tuple[Organization, ...]:
+    """`OPENAI_ORGANIZATIONS="acme=OPENAI_ADMIN_KEY_ACME,labs=OPENAI_ADMIN_KEY_LABS"`.
+
+    Unset or blank means one organization, `default`, keyed by `OPENAI_ADMIN_KEY`.
+    """
+    if text is None or not text.strip():
+        return (Organization(DEFAULT_ORGANIZATION, DEFAULT_KEY_VARIABLE),)
+    organizations: list[Organization] = []
+    for part in text.split(","):
+        name, sep, variable = (p.strip() for p in part.partition("="))
+        if not sep or not name or not variable:
+            raise ConfigError(
+                f"OPENAI_ORGANIZATIONS entry {part.strip()!r} is not name=ENV_VAR, "
+                "e.g. OPENAI_ORGANIZATIONS=acme=OPENAI_ADMIN_KEY_ACME,labs=OPENAI_ADMIN_KEY_LABS."
+            )
+        if not _ORG_NAME.fullmatch(name):
+            raise ConfigError(
+                f"OPENAI_ORGANIZATIONS name {name!r} is not valid: use lowercase letters, digits, "
+                "'_' and '-'."
+            )
+        if not _ENV_NAME.fullmatch(variable):
+            raise ConfigError(
+                f"OPENAI_ORGANIZATIONS: {variable!r} (for {name}) is not an environment variable "
+                "name; give the name of the variable holding the key, not the key."
+            )
+        if any(o.name == name for o in organizations):
+            raise ConfigError(f"OPENAI_ORGANIZATIONS names organization {name!r} twice.")
+        organizations.append(Organization(name, variable))
+    return tuple(organizations)
+
+
 @dataclass(frozen=True)
 class Settings:
     base_url: str
     warehouse_path: Path
     usage_start_date: dt.date
     bucket_width: str
+    organizations: tuple[Organization, ...] = (
+        Organization(DEFAULT_ORGANIZATION, DEFAULT_KEY_VARIABLE),
+    )
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -46,4 +95,5 @@ class Settings:
             warehouse_path=warehouse,
             usage_start_date=start,
             bucket_width=width,
+            organizations=parse_organizations(os.environ.get("OPENAI_ORGANIZATIONS")),
         )

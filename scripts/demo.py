@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assets.backfill import configure_logging, failure_summary, run_backfill  # noqa: E402
 from scripts.sim_process import simulator_process  # noqa: E402
-from warehouse import paths  # noqa: E402
+from warehouse import paths, report  # noqa: E402
 
 DEMO_DAYS = 30
 
@@ -52,7 +52,40 @@ def print_summary(path: Path) -> None:
         for schema, table in con.execute(_TABLES).fetchall():
             count = con.table(f"{schema}.{table}").aggregate("count(*)").fetchall()[0][0]
             print(f"  {schema}.{table:<34} {count:>10,}")
+    print_budgets(path)
     print(f"\nWarehouse (DuckDB): {path}")
+
+
+_BUDGETS = """
+select budget_name, state, period, basis, spent_usd, limit_usd, percent_used, projected_usd
+from marts.budget_status where is_current_period order by budget_name
+"""
+_SPIKES = """
+select usage_date, scope_type, coalesce(scope_name, scope_id), spend_usd, baseline_median_usd,
+       spike_factor
+from marts.spend_anomalies order by usage_date desc, spend_usd desc limit 10
+"""
+
+
+def print_budgets(path: Path) -> None:
+    """Budget states (current periods) and spend spikes (budgets.yaml, issue 5)."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        print(f"\nBudgets ({os.environ.get('BUDGETS_PATH')}), current period:")
+        for name, state, period, basis, spent, limit, pct, projected in con.execute(
+            _BUDGETS
+        ).fetchall():
+            proj = "" if projected is None else f", month-end projection {projected:,.2f}"
+            print(
+                f"  {state.upper():<6} {name:<28} {period:<7} {basis:<9} spent {spent:>10,.2f}"
+                f" of {limit:>10,.2f} ({pct:5.1f}%){proj}"
+            )
+        spikes = con.execute(_SPIKES).fetchall()
+        print(f"\nSpend spikes (API key or project far above its 28-day baseline): {len(spikes)}")
+        for day, scope_type, scope, spend, baseline, factor in spikes:
+            print(
+                f"  {day} {scope_type:<8} {scope:<36} {spend:>10,.2f} "
+                f"= {factor:,.1f}x baseline {baseline:,.2f}"
+            )
 
 
 def main() -> int:
@@ -63,12 +96,24 @@ def main() -> int:
         os.environ["OPENAI_BASE_URL"] = base_url
         os.environ["OPENAI_ADMIN_KEY"] = admin_key
         os.environ.setdefault("USAGE_START_DATE", (today - dt.timedelta(days=365)).isoformat())
+        # The example budgets trip one warn and one breach on the simulator's data.
+        os.environ.setdefault("BUDGETS_PATH", str(paths.REPO_ROOT / "budgets.example.yaml"))
         print(f"Simulator at {base_url}; backfilling {first}..{today} in one Dagster run")
         result = run_backfill(first, today)
     if not result.success:
         print(f"error: demo run failed: {failure_summary(result)}", file=sys.stderr)
         return 1
     print_summary(paths.warehouse_path())
+    # The job's `report` asset already wrote it; render again only if that asset is absent.
+    report_path = paths.serving_dir() / report.REPORT_FILE
+    if not report_path.exists():
+        report_path = report.render_report().path
+    print(f"Spend report (HTML, opens offline): {report_path}")
+    serving = paths.serving_dir()
+    print(f"BI serving folder (never blocks the pipeline; see docs/bi.md): {serving}")
+    print(f"  DuckDB file for BI tools (read-only, v1.4.0): {serving / 'openai_usage.duckdb'}")
+    print(f"  Parquet per mart: {serving / 'parquet'}")
+    print(f"  CSV per mart:     {serving / 'csv'}")
     return 0
 
 

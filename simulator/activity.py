@@ -179,6 +179,8 @@ class Activity:
         self.streams = streams
         self.extra_costs = extra_costs
         self._minute_profiles = self._make_minute_profiles(random.Random(f"minutes/{seed}"))
+        # day -> restatement seed: the day's numbers were revised after the fact (restate()).
+        self.restated: dict[int, int] = {}
         # Day activity is generated on first use; ~1.5 years of days fit in the cache.
         self.day_streams = functools.lru_cache(maxsize=600)(self._generate_day)
 
@@ -199,9 +201,15 @@ class Activity:
             return ()
         weekday = weekday_factor(day)
         growth = 0.7 + 0.6 * min(1.0, (day - self.anchor_day) / self.history_days)
+        restated = self.restated.get(day)
+        dropped = None
+        if restated is not None:
+            # A restated day loses one group the API had reported (it was misattributed).
+            live = [s.idx for s in self.streams if s.first_day <= day < s.end_day]
+            dropped = random.Random(f"restate/{restated}/{day}").choice(live or [None])
         result = []
         for s in self.streams:
-            if not s.first_day <= day < s.end_day:
+            if not s.first_day <= day < s.end_day or s.idx == dropped:
                 continue
             rng = random.Random(f"{self.seed}/{day}/{s.idx}")
             p_active = s.p_active * (1.0 if weekday == 1.0 or s.flat else 0.6)
@@ -212,8 +220,19 @@ class Activity:
             cum = self._hour_curve(rng, s, requests)
             if s.flat:
                 requests = cum[-1]
-            result.append(DayStream(s.idx, self._day_totals(rng, s, requests), cum))
+            totals = self._day_totals(rng, s, requests)
+            if restated is not None:
+                totals, cum = _revise(totals, cum, restated, day, s.idx)
+            result.append(DayStream(s.idx, totals, cum))
         return tuple(result)
+
+    def restate(self, days: list[int], seed: int, newcomer: Stream) -> None:
+        """Revise ``days`` after the fact: every group's numbers change, one group vanishes
+        per day and ``newcomer`` (a group the API had not reported) appears."""
+        for day in days:
+            self.restated[day] = seed
+        self.streams.append(newcomer)
+        self.day_streams.cache_clear()
 
     @staticmethod
     def _hour_curve(rng: random.Random, s: Stream, requests: int) -> tuple[int, ...]:
@@ -369,6 +388,17 @@ class Activity:
             row.update(derive(acc[idx]))
             rows.append(row)
         return rows
+
+
+def _revise(
+    totals: tuple[int, ...], cum: tuple[int, ...], seed: int, day: int, idx: int
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Scale a day's leaves by a revision factor; the hour curve keeps its shape."""
+    factor = random.Random(f"restate/{seed}/{day}/{idx}").choice((0.8, 0.9, 1.1, 1.25))
+    revised = tuple(int(v * factor) for v in totals)
+    requests = max(1, revised[0])
+    revised = (requests, *revised[1:])
+    return revised, tuple(c * requests // totals[0] for c in cum)
 
 
 @functools.cache

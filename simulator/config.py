@@ -48,6 +48,20 @@ class SimulatorConfig:
     # Benchmark profile: this many (project, user, key, model, batch, tier) groups active in every
     # hour of every day. None = the realistic profile (about 20-60 groups per day).
     groups_per_hour_target: int | None = None
+    # More organizations, each served under its own admin key: {admin key: seed}. Any other
+    # admin key gets the primary organization (``seed``).
+    organizations: dict[str, int] = field(default_factory=dict)
+    # Answer usage pages as the Dec 2024 API did (`result`, `sessions`), to test old shapes.
+    legacy_result_names: bool = False
+    # The legacy `GET /v1/usage?date=` limiter (reported 5/min); None = unlimited.
+    legacy_requests_per_minute: float | None = 5.0
+    legacy_burst: int = 1
+    # False: answer like the 2024/2025 API, which could not group costs by api_key_id (400).
+    costs_api_key_grouping: bool = True
+    # Incident scenario (simulator/incidents.py): this many days before today's UTC day, one API
+    # key (id or name; None = the day's busiest key) spends ten times its usual. None = no incident.
+    incident_days_ago: int | None = None
+    incident_api_key: str | None = None
 
     def now_ts(self) -> int:
         """Current Unix time in seconds, frozen if ``now`` is set."""

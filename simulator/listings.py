@@ -1,12 +1,12 @@
-"""Organization list endpoints: users, projects, and a project's API keys, service accounts and
-users. All share ``after``/``limit`` cursor paging (reference §3.1)."""
+"""Organization list endpoints: users, projects, a project's API keys, service accounts and users,
+admin API keys and invites. All share ``after``/``limit`` cursor paging (reference §3.1)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from simulator.org import ApiKey, Organization, Project, ServiceAccount, User
+from simulator.org import AdminKey, ApiKey, Invite, Organization, Project, ServiceAccount, User
 from simulator.params import ApiError, Query, get_array, get_bool, get_enum, get_limit
 
 T = TypeVar("T")
@@ -195,3 +195,54 @@ def list_project_users(org: Organization, project_id: str, query: Query, now: in
         }
 
     return _page(members, query, lambda u: u.id, render)
+
+
+def list_admin_api_keys(org: Organization, query: Query, now: int) -> dict:
+    """``GET /organization/admin_api_keys`` (``order`` asc|desc by creation time)."""
+    order = get_enum(query, "order", ("asc", "desc"), "asc")
+    keys = [k for k in org.admin_keys if k.created_at <= now]
+    if order == "desc":
+        keys.reverse()
+
+    def render(key: AdminKey) -> dict:
+        user = org.user_by_id[key.owner_user_id]
+        return {
+            "object": "organization.admin_api_key",
+            "id": key.id,
+            "name": key.name,
+            "redacted_value": key.redacted_value,
+            "created_at": key.created_at,
+            "expires_at": key.expires_at,
+            "last_used_at": max(key.created_at, now - now % 3600 - 1800),
+            "owner": {
+                "type": "user",
+                "object": "organization.user",
+                "id": user.id,
+                "name": user.name,
+                "created_at": user.added_at,
+                "role": user.role,
+            },
+        }
+
+    return _page(keys, query, lambda k: k.id, render)
+
+
+def list_invites(org: Organization, query: Query, now: int) -> dict:
+    """``GET /organization/invites``."""
+    invites = [i for i in org.invites if i.created_at <= now]
+
+    def render(invite: Invite) -> dict:
+        expired = invite.status == "pending" and invite.expires_at <= now
+        return {
+            "object": "organization.invite",
+            "id": invite.id,
+            "email": invite.email,
+            "role": invite.role,
+            "status": "expired" if expired else invite.status,
+            "created_at": invite.created_at,
+            "expires_at": invite.expires_at,
+            "accepted_at": invite.accepted_at,
+            "projects": [{"id": p, "role": r} for p, r in invite.projects],
+        }
+
+    return _page(invites, query, lambda i: i.id, render)

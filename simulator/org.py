@@ -7,6 +7,7 @@ and when they are live is decided here; :mod:`simulator.activity` turns them int
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 import string
@@ -24,6 +25,7 @@ from simulator.activity import (
     day_of,
     release_day,
 )
+from simulator.families import FAMILIES, FamilyActivity, make_groups
 
 _ALNUM = string.ascii_letters + string.digits
 
@@ -97,6 +99,32 @@ class ApiKey:
     owner_project_access: str  # active | inactive
 
 
+@dataclass(frozen=True)
+class AdminKey:
+    """An organization admin API key (``organization.admin_api_key``)."""
+
+    id: str
+    name: str
+    redacted_value: str
+    created_at: int
+    expires_at: int | None
+    owner_user_id: str
+
+
+@dataclass(frozen=True)
+class Invite:
+    """An invitation to join the organization (``organization.invite``)."""
+
+    id: str
+    email: str
+    role: str  # owner | reader
+    status: str  # accepted | expired | pending
+    created_at: int
+    expires_at: int
+    accepted_at: int | None
+    projects: tuple[tuple[str, str], ...]  # (project id, role)
+
+
 def _rand_id(rng: random.Random, prefix: str, length: int) -> str:
     return prefix + "".join(rng.choice(_ALNUM) for _ in range(length))
 
@@ -133,6 +161,17 @@ class Organization:
         self.activity = Activity(
             seed, self.anchor_day, self.history_days, self.streams, self._make_extra_costs(rng)
         )
+        # Later additions draw from their own generators, so the entities above stay as they were.
+        family_rng = random.Random(f"families/{seed}")
+        self.families = {
+            name: FamilyActivity(seed, family, make_groups(family, self, family_rng))
+            for name, family in FAMILIES.items()
+        }
+        admin_rng = random.Random(f"admin/{seed}")
+        self.admin_keys = self._make_admin_keys(admin_rng)
+        self.invites = self._make_invites(admin_rng)
+        # Users and keys deleted by evolve_directory(): gone from the lists, kept for lookups.
+        self.deleted_user_ids: set[str] = set()
 
     # ----------------------------------------------------------------------------------------
     # Entities
@@ -242,6 +281,44 @@ class Organization:
                 )
         return sorted(keys, key=lambda k: (k.created_at, k.id))
 
+    def _make_admin_keys(self, rng: random.Random) -> list[AdminKey]:
+        owners = [u for u in self.users if u.role == "owner"]
+        keys = []
+        for n, user in enumerate(owners):
+            key_id = _rand_id(rng, "key_", 16)
+            created = max(user.added_at, self.created_at) + rng.randrange(DAY)
+            keys.append(
+                AdminKey(
+                    id=key_id,
+                    name=f"usage export {n + 1}" if n else "finance dashboard",
+                    redacted_value=f"sk-admin-****...{key_id[-4:].lower()}",
+                    created_at=created,
+                    expires_at=None if n % 2 == 0 else created + 365 * DAY,
+                    owner_user_id=user.id,
+                )
+            )
+        return sorted(keys, key=lambda k: (k.created_at, k.id))
+
+    def _make_invites(self, rng: random.Random) -> list[Invite]:
+        live = [p for p in self.projects if p.archived_at is None]
+        invites = []
+        for n, status in enumerate(("accepted", "accepted", "expired", "pending", "pending")):
+            created = self._at(rng, 0.2, 0.95)
+            project = live[n % len(live)]
+            invites.append(
+                Invite(
+                    id=_rand_id(rng, "invite-", 24),
+                    email=f"new.hire{n + 1}@example.com",
+                    role="reader" if n else "owner",
+                    status=status,
+                    created_at=created,
+                    expires_at=created + 7 * DAY,
+                    accepted_at=created + rng.randrange(DAY) if status == "accepted" else None,
+                    projects=((project.id, "member"),),
+                )
+            )
+        return sorted(invites, key=lambda i: (i.created_at, i.id))
+
     def _available_models(self, day: int) -> list[ModelSpec]:
         return [m for m in MODELS if release_day(m.id) <= day]
 
@@ -347,6 +424,96 @@ class Organization:
         day = day_of(day_start)
         end = (day + 1) * DAY if until is None else until
         return [row._asdict() for row in self.activity.cost_rows(day, end)]
+
+    def family_truth(self, family: str, start: int, end: int) -> list[dict]:
+        """Per-group usage of ``family`` in ``[start, end)``, every dimension filled."""
+        activity = self.families[family]
+        acc: dict[int, list[int]] = {}
+        for idx, values in activity.slice(start, end):
+            current = acc.setdefault(idx, [0] * len(values))
+            for i, v in enumerate(values):
+                current[i] += v
+        rows = []
+        for idx in sorted(acc):
+            row = dict(zip(activity.family.dimensions, activity.groups[idx].dims, strict=True))
+            row.update(zip(activity.family.counters, acc[idx], strict=True))
+            rows.append(row)
+        return rows
+
+    def restate(self, days: int, seed: int, now_ts: int) -> list[int]:
+        """Revise the last ``days`` UTC days (today included) of every usage family and so of
+        costs: numbers change, one group per day vanishes, a new group appears. Returns the
+        revised day indexes."""
+        now_day = day_of(now_ts)
+        revised = list(range(now_day - days + 1, now_day + 1))
+        rng = random.Random(f"restate/{self.seed}/{seed}")
+        live_keys = [k for k in self.api_keys if k.project_id not in self._archived_ids()]
+        key = rng.choice(live_keys)
+        models = [m for m in MODELS if release_day(m.id) <= revised[0]] or list(MODELS)
+        newcomer = Stream(
+            idx=len(self.streams),
+            project_id=key.project_id,
+            user_id=key.owner_user_id,
+            api_key_id=key.id,
+            model=rng.choice(models).id,
+            batch=False,
+            service_tier="priority",  # a tier the group never had: a genuinely new group
+            first_day=revised[0],
+            end_day=now_day + 1,
+            p_active=1.0,
+            base_requests=200.0,
+            cached_share=0.1,
+            peak_hour=14,
+            flat=True,  # some usage in every hour, so every revised bucket shows it
+        )
+        self.activity.restate(revised, seed, newcomer)
+        project_ids = [p.id for p in self.projects]
+        for activity in self.families.values():
+            activity.restate(revised, seed, now_day, rng, project_ids)
+        return revised
+
+    def _archived_ids(self) -> set[str]:
+        return {p.id for p in self.projects if p.archived_at is not None}
+
+    def evolve_directory(self, now_ts: int, seed: int = 0) -> dict[str, str]:
+        """Change the directory as time goes by: a project is renamed and another archived, a
+        key is renamed and another deleted, a user is renamed and another removed. Returns the
+        ids touched, by change."""
+        rng = random.Random(f"evolve/{self.seed}/{seed}")
+        live = [p for p in self.projects[1:] if p.archived_at is None]  # Default stays active
+        renamed_project, archived_project = rng.sample(live, 2)
+        self.projects = [
+            dataclasses.replace(p, name=f"{p.name} (renamed)")
+            if p.id == renamed_project.id
+            else dataclasses.replace(p, archived_at=now_ts)
+            if p.id == archived_project.id
+            else p
+            for p in self.projects
+        ]
+        self.project_by_id = {p.id: p for p in self.projects}
+        renamed_key, deleted_key = rng.sample(self.api_keys, 2)
+        self.api_keys = [
+            dataclasses.replace(k, name=f"{k.name} (rotated)") if k.id == renamed_key.id else k
+            for k in self.api_keys
+            if k.id != deleted_key.id
+        ]
+        renamed_user, deleted_user = rng.sample(self.users[3:], 2)  # owners stay
+        self.users = [
+            dataclasses.replace(u, name=f"{u.name} Jr.") if u.id == renamed_user.id else u
+            for u in self.users
+            if u.id != deleted_user.id
+        ]
+        # Keys of a removed user keep rendering their owner: lookups keep every user.
+        self.user_by_id = {**self.user_by_id, **{u.id: u for u in self.users}}
+        self.deleted_user_ids.add(deleted_user.id)
+        return {
+            "renamed_project": renamed_project.id,
+            "archived_project": archived_project.id,
+            "renamed_key": renamed_key.id,
+            "deleted_key": deleted_key.id,
+            "renamed_user": renamed_user.id,
+            "deleted_user": deleted_user.id,
+        }
 
     def key_last_used(self, key: ApiKey, now_ts: int) -> int | None:
         """Plausible ``last_used_at``: the end of the key's latest stream window before now."""

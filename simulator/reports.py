@@ -1,4 +1,4 @@
-"""``/organization/usage/completions`` and ``/organization/costs``: buckets, grouping, paging."""
+"""``/organization/usage/{family}`` and ``/organization/costs``: buckets, grouping, paging."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import zlib
 from dataclasses import dataclass
 
 from simulator.activity import DAY, DIMENSIONS, HOUR, MINUTE, add_into, derive
+from simulator.families import FAMILIES
 from simulator.org import Organization
 from simulator.params import (
     ApiError,
@@ -155,9 +156,74 @@ def usage_completions(org: Organization, query: Query, now: int, over_max: str) 
     return _envelope(buckets, t if t < bound else None, window)
 
 
-def costs(org: Organization, query: Query, now: int, over_max: str) -> dict:
+def usage_family(
+    org: Organization, name: str, query: Query, now: int, over_max: str, legacy_names: bool = False
+) -> dict:
+    """The ``/organization/usage/{name}`` page of one of the nine non-completions families.
+
+    ``legacy_names`` answers as the Dec 2024 API did: ``result`` instead of ``results`` and
+    ``sessions`` instead of ``num_sessions`` (reference §1.4, §1.5).
+    """
+    family = FAMILIES[name]
+    activity = org.families[name]
+    group_by = get_group_by(query, family.dimensions)
+    filters = {dim: get_array(query, param) for param, dim in family.filters}
+    for param, allowed in _ENUMS.items():
+        if any(p == param for p, _ in family.filters):
+            for value in get_array(query, param) or []:
+                get_enum({param: [value]}, param, allowed, None)
+    identity = (name, group_by, tuple((k, tuple(v or ())) for k, v in filters.items()))
+    window = _parse_window(query, tuple(WIDTHS), USAGE_LIMITS, over_max, identity)
+
+    dims = family.dimensions
+    keys: dict[int, tuple] = {}
+    for g in activity.groups:
+        if any(v is not None and g.dims[dims.index(k)] not in v for k, v in filters.items()):
+            continue
+        keys[g.idx] = tuple(d if n in group_by else None for n, d in zip(dims, g.dims, strict=True))
+
+    width = WIDTHS[window.width]
+    bound = min(window.end or _NO_END, now)
+    t = window.start if window.cursor is None else window.cursor
+    counters = family.counters
+    if legacy_names:
+        counters = tuple("sessions" if c == "num_sessions" else c for c in counters)
+    buckets = []
+    while t < bound and len(buckets) < window.limit:
+        boundary = (t // width + 1) * width
+        b = min(boundary, bound)
+        acc: dict[tuple, list[int]] = {}
+        for idx, values in activity.slice(t, b):
+            key = keys.get(idx)
+            if key is None:
+                continue
+            current = acc.setdefault(key, [0] * len(values))
+            add_into(current, values)
+        results = []
+        for key in sorted(acc, key=_sort_key):
+            result = {"object": family.object}
+            result.update(zip(counters, acc[key], strict=True))
+            result.update(zip(dims, key, strict=True))
+            results.append(result)
+        field = "result" if legacy_names else "results"
+        buckets.append({"object": "bucket", "start_time": t, "end_time": b, field: results})
+        t = boundary
+    return _envelope(buckets, t if t < bound else None, window)
+
+
+_ENUMS = {
+    "sizes": ("256x256", "512x512", "1024x1024", "1792x1792", "1024x1792"),
+    "sources": ("image.generation", "image.edit", "image.variation"),
+    "context_levels": ("low", "medium", "high"),
+}
+
+
+def costs(
+    org: Organization, query: Query, now: int, over_max: str, api_key_grouping: bool = True
+) -> dict:
     """The ``/organization/costs`` page for ``query`` at time ``now``."""
-    group_by = get_group_by(query, COSTS_GROUP_BY)
+    allowed = COSTS_GROUP_BY if api_key_grouping else COSTS_GROUP_BY[:2]
+    group_by = get_group_by(query, allowed)
     project_ids = get_array(query, "project_ids")
     api_key_ids = get_array(query, "api_key_ids")
     identity = (group_by, tuple(project_ids or ()), tuple(api_key_ids or ()))

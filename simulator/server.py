@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
-from simulator import listings, reports
+from simulator import incidents, legacy, listings, reports
 from simulator.config import ADMIN_PREFIX, KEY_PREFIX, SimulatorConfig
 from simulator.org import Organization
 from simulator.params import ApiError, Query
@@ -31,6 +31,8 @@ class RequestRecord(NamedTuple):
     status: int | None
 
 
+LEGACY_USAGE_PATH = "/usage"
+
 Route = Callable[[Organization, Query, int, SimulatorConfig, tuple[str, ...]], dict]
 
 # Path pattern (relative to /v1) -> handler.
@@ -40,8 +42,20 @@ ROUTES: list[tuple[re.Pattern[str], Route]] = [
         lambda org, q, now, cfg, _: reports.usage_completions(org, q, now, cfg.limit_over_max),
     ),
     (
+        re.compile(
+            r"/organization/usage/(embeddings|moderations|images|audio_speeches|"
+            r"audio_transcriptions|vector_stores|code_interpreter_sessions|file_search_calls|"
+            r"web_search_calls)"
+        ),
+        lambda org, q, now, cfg, m: reports.usage_family(
+            org, m[0], q, now, cfg.limit_over_max, cfg.legacy_result_names
+        ),
+    ),
+    (
         re.compile(r"/organization/costs"),
-        lambda org, q, now, cfg, _: reports.costs(org, q, now, cfg.limit_over_max),
+        lambda org, q, now, cfg, _: reports.costs(
+            org, q, now, cfg.limit_over_max, cfg.costs_api_key_grouping
+        ),
     ),
     (
         re.compile(r"/organization/users"),
@@ -62,6 +76,18 @@ ROUTES: list[tuple[re.Pattern[str], Route]] = [
     (
         re.compile(r"/organization/projects/([^/]+)/users"),
         lambda org, q, now, cfg, m: listings.list_project_users(org, m[0], q, now),
+    ),
+    (
+        re.compile(r"/organization/admin_api_keys"),
+        lambda org, q, now, cfg, _: listings.list_admin_api_keys(org, q, now),
+    ),
+    (
+        re.compile(r"/organization/invites"),
+        lambda org, q, now, cfg, _: listings.list_invites(org, q, now),
+    ),
+    (
+        re.compile(LEGACY_USAGE_PATH),
+        lambda org, q, now, cfg, _: legacy.legacy_usage(org, q, now),
     ),
 ]
 
@@ -135,18 +161,25 @@ class SimulatorState:
 
     def __init__(self, config: SimulatorConfig) -> None:
         self.config = config
-        self.org = Organization(
-            config.seed,
-            config.now_ts(),
-            config.history_days,
-            config.groups_per_hour_target,
-        )
+        self.org = self._build_org(config.seed)
+        incidents.install(self.org, config)  # optional runaway-key day (primary org only)
+        # Further organizations, each reachable only with its own admin key.
+        self.orgs = {key: self._build_org(seed) for key, seed in config.organizations.items()}
         self.limiter = TokenBucket(config.rate_limit_rps, config.burst)
+        self.legacy_limiter = TokenBucket(None, 1)
         self._lock = threading.Lock()
         self._records: list[list] = []
         # Fault injection must be reproducible, so it draws from its own seeded generator.
         self._fault_rng = random.Random(f"faults/{config.seed}")
         self._request_seq = 0
+
+    def _build_org(self, seed: int) -> Organization:
+        cfg = self.config
+        return Organization(seed, cfg.now_ts(), cfg.history_days, cfg.groups_per_hour_target)
+
+    def org_for(self, key: str | None) -> Organization:
+        """The organization an admin key belongs to (the primary one for unknown keys)."""
+        return self.orgs.get(key or "", self.org)
 
     # -- request log ------------------------------------------------------------------------
 
@@ -220,8 +253,12 @@ class SimulatorState:
             token = authorization[7:].strip()
         if not token or not token.startswith(KEY_PREFIX):
             raise _unauthorized(missing=not authorization)
-        if not token.startswith(ADMIN_PREFIX):
+        is_legacy = path == "/v1" + LEGACY_USAGE_PATH
+        # The legacy endpoint answered project keys too (reference §4).
+        if not token.startswith(ADMIN_PREFIX) and not is_legacy:
             raise _forbidden()
+        if is_legacy:
+            self._legacy_pace()
 
         injected = self._random_server_error()
         if injected is not None:
@@ -232,7 +269,18 @@ class SimulatorState:
         if method != "GET":
             raise ApiError(405, f"Method {method} is not supported by the simulator for {path}.")
         handler, groups = route
-        return handler(self.org, query, self.config.now_ts(), self.config, groups)
+        return handler(self.org_for(token), query, self.config.now_ts(), self.config, groups)
+
+    def _legacy_pace(self) -> None:
+        cfg = self.config
+        per_minute = cfg.legacy_requests_per_minute
+        self.legacy_limiter.configure(
+            None if per_minute is None else per_minute / 60, cfg.legacy_burst
+        )
+        wait = self.legacy_limiter.acquire()
+        if wait > 0:
+            seconds = max(1, math.ceil(min(wait, 3600.0)))
+            raise _rate_limited(seconds)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -314,6 +362,20 @@ class SimulatorHandle:
     def org(self) -> Organization:
         """The synthetic organization, for ground truth in tests."""
         return self._state.org
+
+    def org_for(self, admin_key: str) -> Organization:
+        """The organization served under ``admin_key`` (see ``SimulatorConfig.organizations``)."""
+        return self._state.org_for(admin_key)
+
+    def restate(self, days: int, seed: int = 1, admin_key: str | None = None) -> list[int]:
+        """Revise the last ``days`` UTC days (today included) of one organization: numbers
+        change, a group vanishes, a new group appears, in usage and costs alike. Returns the
+        revised day indexes (days since the epoch)."""
+        return self._state.org_for(admin_key).restate(days, seed, self.config.now_ts())
+
+    def evolve_directory(self, seed: int = 0, admin_key: str | None = None) -> dict[str, str]:
+        """Rename, archive and delete some projects, keys and users of one organization."""
+        return self._state.org_for(admin_key).evolve_directory(self.config.now_ts(), seed)
 
     @property
     def requests(self) -> list[RequestRecord]:

@@ -299,3 +299,136 @@ def test_null_dimensions_and_products_without_usage_get_stable_rows(built):
         (DAY_3, "web search tool calls", 0, 0, 0, Decimal("0.01"), None),
     ]
     assert costs_only_day == (0, Decimal("0.01"))
+
+
+NEW_MARTS = {
+    "usage_daily": ["organization", "usage_date", "family", "project_id", "user_id", "api_key_id"],
+    "cost_by_api_key_daily": ["organization", "usage_date", "api_key_id"],
+    "cost_by_user_daily": ["organization", "usage_date", "user_id"],
+    "cost_by_line_item_daily": ["organization", "usage_date", "project_id", "line_item"],
+    "cost_by_project_monthly": ["organization", "month_start", "project_id"],
+    "cost_by_model_monthly": ["organization", "month_start", "model"],
+    "cost_reconciliation_daily": ["organization", "usage_date", "project_id", "model"],
+    "dim_projects": ["organization", "project_id"],
+    "dim_api_keys": ["organization", "api_key_id"],
+    "dim_users": ["organization", "user_id"],
+    "dim_models": ["model"],
+}
+BILLED_MARTS = [
+    "cost_by_model_daily",
+    "cost_by_project_daily",
+    "cost_by_api_key_daily",
+    "cost_by_user_daily",
+    "cost_by_line_item_daily",
+    "cost_reconciliation_daily",
+    "cost_by_project_monthly",
+    "cost_by_model_monthly",
+]
+
+
+@pytest.mark.parametrize("mart", sorted(NEW_MARTS))
+def test_new_marts_exist_with_their_grain_first(built, mart):
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as connection:
+        columns = [
+            row[0]
+            for row in connection.execute(
+                "select column_name from information_schema.columns"
+                " where table_schema = 'marts' and table_name = ? order by ordinal_position",
+                [mart],
+            ).fetchall()
+        ]
+        rows = connection.execute(f"select count(*) from marts.{mart}").fetchone()[0]
+    assert columns[: len(NEW_MARTS[mart])] == NEW_MARTS[mart]
+    assert rows > 0
+
+
+def test_organization_is_carried_into_every_mart(built):
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as connection:
+        for mart in [*CONTRACT_COLUMNS, *(m for m in NEW_MARTS if m != "dim_models")]:
+            orgs = connection.execute(f"select distinct organization from marts.{mart}").fetchall()
+            assert orgs == [("default",)], mart
+
+
+@pytest.mark.parametrize("mart", BILLED_MARTS)
+def test_every_billed_mart_sums_to_the_raw_costs_total(built, mart):
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as connection:
+        (total,) = _one(connection, f"select sum(billed_cost_usd) from marts.{mart}")
+    assert float(total) == pytest.approx(float(built["expected"]["billed_cost_usd"]), abs=1e-9)
+
+
+def test_api_key_mart_allocates_project_model_line_items_by_priced_share(built):
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as connection:
+        rows = {
+            (day, key): (name, owner, project, billed)
+            for day, key, name, owner, project, billed in connection.execute(
+                "select usage_date, api_key_id, api_key_name, owner_name, project_name,"
+                " billed_cost_usd from marts.cost_by_api_key_daily"
+            ).fetchall()
+        }
+    # key_alpha is the only key with gpt-4o usage in proj_alpha on day 1: it takes the three
+    # gpt-4o line items whole; its fine-tuned request has no matching line item.
+    assert rows[(DAY_1, "key_alpha")][:3] == ("alpha app", "Ann", "Alpha")
+    assert rows[(DAY_1, "key_alpha")][3] == pytest.approx(0.005000000000000001 + 0.00075 + 0.009)
+    # the fine-tuned snapshot's `ft-...` line item is matched to its `ft:...:acme::...` usage
+    assert rows[(DAY_1, "key_beta")][3] == pytest.approx(0.012345678901234567)
+    # file search on day 1 and the NULL line item on day 2 cannot be allocated: kept, labelled
+    assert rows[(DAY_1, "(unallocated)")][3] == pytest.approx(0.1)
+    assert rows[(DAY_2, "(unallocated)")][3] == pytest.approx(0.5 + 0.025)
+
+
+def test_reconciliation_reports_drift_and_unpriced_volume(built):
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as connection:
+        gpt_4o = _one(
+            connection,
+            "select billed_cost_usd, estimated_cost_usd, drift_usd, drift_pct, is_fully_priced"
+            " from marts.cost_reconciliation_daily"
+            " where usage_date = ? and project_id = 'proj_alpha' and model = ?",
+            [DAY_1, GPT_4O],
+        )
+        fine_tuned = _one(
+            connection,
+            "select unpriced_requests, unpriced_input_tokens, estimated_cost_usd, drift_pct"
+            " from marts.cost_reconciliation_daily"
+            " where usage_date = ? and project_id = 'proj_beta' and model = ?",
+            [DAY_1, "ft-gpt-4o-2024-08-06"],
+        )
+    billed, estimated, drift, drift_pct, fully = gpt_4o
+    assert float(billed) == pytest.approx(0.01475)
+    assert estimated == pytest.approx(0.00725 + 0.00625)
+    assert drift == pytest.approx(estimated - float(billed))
+    assert drift_pct == pytest.approx(100 * (estimated - float(billed)) / float(billed))
+    assert fully is True
+    assert fine_tuned == (3, 300, None, None)
+
+
+def test_dim_models_snapshot_family_and_modality(built):
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as connection:
+        models = {
+            row[0]: row[1:]
+            for row in connection.execute(
+                "select model, model_family, snapshot_date, is_fine_tuned, modality, has_price"
+                " from marts.dim_models"
+            ).fetchall()
+        }
+    assert models[GPT_4O] == ("gpt-4o", DAY_1.replace(2024, 8, 6), False, "text", True)
+    assert models[GPT_4O_MINI][0] == "gpt-4o-mini"
+    assert models[FINE_TUNED][:3] == ("gpt-4o", DAY_1.replace(2024, 8, 6), True)
+    assert models[FINE_TUNED][4] is False
+    assert models["web search tool calls"][3] == "tool"
+
+
+def test_price_overrides_and_tier_factors_are_reviewed_seeds():
+    import csv
+
+    seeds = DBT_PROJECT_DIR / "seeds"
+    with (seeds / "model_price_overrides.csv").open() as handle:
+        overrides = list(csv.DictReader(handle))
+    assert overrides
+    for row in overrides:
+        assert row["source_url"].startswith("https://"), row
+        assert row["notes"].strip(), row
+    with (seeds / "service_tier_price_factors.csv").open() as handle:
+        factors = {
+            row["service_tier"]: float(row["price_factor"]) for row in csv.DictReader(handle)
+        }
+    assert factors == {"default": 1.0, "flex": 0.5, "priority": 2.0}

@@ -267,3 +267,39 @@ def test_manifest_is_stale_when_missing_or_older_than_a_model(tmp_path):
     os.utime(model, None)
     os.utime(manifest, (1, 1))
     assert manifest_is_stale(tmp_path, manifest)
+
+
+def test_runtime_setting_reads_dlt_runtime_variables(monkeypatch):
+    monkeypatch.setenv("RUNTIME__REQUEST_TIMEOUT", "2")
+    assert helpers.runtime_setting("request_timeout", 120) == 2
+    monkeypatch.delenv("RUNTIME__REQUEST_TIMEOUT")
+    assert helpers.runtime_setting("request_timeout", 120) == 120
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "many")
+    with pytest.raises(ValueError, match="RUNTIME__REQUEST_MAX_ATTEMPTS"):
+        helpers.runtime_setting("request_max_attempts", 8)
+
+
+def test_a_repeated_cursor_is_refused():
+    import requests as rq
+
+    paginator = helpers.OnceCursorPaginator(
+        cursor_path="next_page", cursor_param="page", has_more_path="has_more"
+    )
+
+    def page(cursor):
+        response = rq.Response()
+        response._content = orjson_dumps({"data": [], "has_more": True, "next_page": cursor})
+        response.status_code = 200
+        response.request = rq.Request("GET", "http://x/v1/organization/costs?a=1").prepare()
+        return response
+
+    paginator.update_state(page("p1"))
+    paginator.update_state(page("p2"))
+    with pytest.raises(helpers.AdminApiError, match="twice"):
+        paginator.update_state(page("p1"))
+
+
+def orjson_dumps(value) -> bytes:
+    import json
+
+    return json.dumps(value).encode()

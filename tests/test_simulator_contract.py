@@ -16,6 +16,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from simulator import ADMIN_KEY, PROJECT_KEY, SimulatorConfig, SimulatorHandle, start_simulator
+from simulator.families import FAMILIES
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "shared/reference/openai-admin-openapi.yaml"
 SPEC_URI = "urn:openai-admin-openapi"
@@ -47,6 +48,9 @@ ITEM_OBJECTS = {
     "/organization/projects/{project_id}/api_keys": "organization.project.api_key",
     "/organization/projects/{project_id}/service_accounts": "organization.project.service_account",
     "/organization/projects/{project_id}/users": "organization.project.user",
+    "/organization/admin_api_keys": "organization.admin_api_key",
+    "/organization/invites": "organization.invite",
+    **{f"/organization/usage/{name}": family.object for name, family in FAMILIES.items()},
 }
 
 
@@ -178,6 +182,46 @@ def test_usage_completions_pages_conform(sim, http, query) -> None:
         params["page"] = body["next_page"]
 
 
+@pytest.mark.parametrize("name", list(FAMILIES))
+@pytest.mark.parametrize(
+    "shape",
+    [
+        {"bucket_width": "1d", "limit": 31, "group_by": "ALL"},
+        {"bucket_width": "1h", "limit": 168},
+        {"bucket_width": "1m", "limit": 30, "group_by": ["project_id"]},
+    ],
+)
+def test_every_usage_family_pages_conform(sim, http, name, shape) -> None:
+    """Each family returns only its own result object, every dimension when grouped."""
+    template = f"/organization/usage/{name}"
+    params = {"start_time": START, **shape}
+    if params.get("group_by") == "ALL":
+        params["group_by"] = list(FAMILIES[name].dimensions)
+    seen = 0
+    for _ in range(2):
+        response = http.get(f"{sim.base_url}{template}", params=params)
+        assert response.status_code == 200, response.text
+        body = assert_conforms(template, response)
+        seen += sum(len(b["results"]) for b in body["data"])
+        if not body["has_more"]:
+            break
+        params["page"] = body["next_page"]
+    if shape["bucket_width"] == "1d":
+        assert seen, f"{name}: no results in ten days"
+        result = body["data"][-2]["results"][0] if body["data"][-2]["results"] else None
+        if result is not None:
+            assert all(result[d] is not None for d in ("project_id",))
+
+
+def test_family_group_by_outside_its_enum_is_400(sim, http) -> None:
+    template = "/organization/usage/vector_stores"
+    response = http.get(
+        f"{sim.base_url}{template}", params={"start_time": START, "group_by": "model"}
+    )
+    assert response.status_code == 400
+    assert_conforms(template, response)
+
+
 @pytest.mark.parametrize("query", COSTS_QUERIES)
 def test_costs_pages_conform(sim, http, query) -> None:
     params = dict(query)
@@ -202,6 +246,9 @@ def test_costs_pages_conform(sim, http, query) -> None:
         ("/organization/projects/{project_id}/api_keys", {}),
         ("/organization/projects/{project_id}/service_accounts", {}),
         ("/organization/projects/{project_id}/users", {}),
+        ("/organization/admin_api_keys", {}),
+        ("/organization/admin_api_keys", {"order": "desc", "limit": 2}),
+        ("/organization/invites", {}),
     ],
 )
 def test_list_endpoints_conform(sim, http, project_ids, template, query) -> None:

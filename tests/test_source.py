@@ -74,7 +74,8 @@ def test_hourly_window_pages_with_maximum_limit_and_adds_up(sim, pipeline):
     assert len(usage) == math.ceil(hours / 168)  # fewest pages possible
     assert all(r[2]["limit"] in ("168", ["168"]) for r in usage)
     costs = _usage_requests(sim, "/organization/costs")
-    assert len(costs) == 1 and all(r[2]["limit"] in ("180", ["180"]) for r in costs)
+    # One request per grouping: by project and line item, and by API key.
+    assert len(costs) == 2 and all(r[2]["limit"] in ("180", ["180"]) for r in costs)
 
     loaded = _query(
         pipeline,

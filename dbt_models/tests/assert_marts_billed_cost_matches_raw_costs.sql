@@ -1,71 +1,100 @@
--- DESIGN.md invariant: over any date range, billed_cost_usd in both marts sums to the raw Costs
--- total. Checked per day (which implies any range) and over all days together; returns the
--- days where a mart disagrees with raw.costs.
+-- Invariant (DESIGN.md, extended to every billed-cost mart): over any date range, the billed
+-- cost of each mart sums to the raw Costs total. Checked per organization and day for the
+-- daily marts and per organization and month for the monthly ones (which implies any range of
+-- them); returns every (mart, organization, period) that disagrees with raw.costs.
+
+-- Shown in Dagster as an asset check of `cost_by_project_daily`.
+{{ config(meta={'dagster': {'ref': {'name': 'cost_by_project_daily'}}}) }}
 
 {%- set tolerance = 0.000001 %}
+{%- set daily_marts = [
+    'cost_by_model_daily', 'cost_by_project_daily', 'cost_by_api_key_daily',
+    'cost_by_user_daily', 'cost_by_line_item_daily', 'cost_reconciliation_daily'
+] %}
+{%- set monthly_marts = ['cost_by_model_monthly', 'cost_by_project_monthly'] %}
 
 with
 
-raw_costs as (
+raw_daily as (
 
     select
-        bucket_date as usage_date,
+        organization,
+        bucket_date as period_start,
         sum(amount_value) as billed_cost_usd
     from {{ source('openai', 'costs') }}
-    group by 1
+    group by 1, 2
 
 ),
 
-by_model as (
+raw_monthly as (
 
     select
-        usage_date,
+        organization,
+        cast({{ dbt.date_trunc('month', 'period_start') }} as date) as period_start,
         sum(billed_cost_usd) as billed_cost_usd
-    from {{ ref('cost_by_model_daily') }}
-    group by 1
+    from raw_daily
+    group by 1, 2
 
 ),
 
-by_project as (
+marts as (
 
+    {% for mart in daily_marts %}
     select
-        usage_date,
+        '{{ mart }}' as mart,
+        'day' as grain,
+        organization,
+        usage_date as period_start,
         sum(billed_cost_usd) as billed_cost_usd
-    from {{ ref('cost_by_project_daily') }}
-    group by 1
+    from {{ ref(mart) }}
+    group by 1, 2, 3, 4
+    union all
+    {% endfor %}
+    {% for mart in monthly_marts %}
+    select
+        '{{ mart }}' as mart,
+        'month' as grain,
+        organization,
+        month_start as period_start,
+        sum(billed_cost_usd) as billed_cost_usd
+    from {{ ref(mart) }}
+    group by 1, 2, 3, 4
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+expected as (
+
+    {% for mart in daily_marts + monthly_marts %}
+    select
+        '{{ mart }}' as mart,
+        organization,
+        period_start,
+        billed_cost_usd
+    from {{ 'raw_monthly' if mart in monthly_marts else 'raw_daily' }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 ),
 
 compared as (
 
     select
-        coalesce(raw_costs.usage_date, by_model.usage_date, by_project.usage_date) as usage_date,
-        coalesce(raw_costs.billed_cost_usd, 0) as raw_billed_cost_usd,
-        coalesce(by_model.billed_cost_usd, 0) as model_mart_billed_cost_usd,
-        coalesce(by_project.billed_cost_usd, 0) as project_mart_billed_cost_usd
-    from raw_costs
-    full outer join by_model
-        on raw_costs.usage_date = by_model.usage_date
-    full outer join by_project
-        on coalesce(raw_costs.usage_date, by_model.usage_date) = by_project.usage_date
-
-),
-
-with_total as (
-
-    select * from compared
-    union all
-    select
-        null as usage_date,
-        sum(raw_billed_cost_usd) as raw_billed_cost_usd,
-        sum(model_mart_billed_cost_usd) as model_mart_billed_cost_usd,
-        sum(project_mart_billed_cost_usd) as project_mart_billed_cost_usd
-    from compared
+        coalesce(expected.mart, marts.mart) as mart,
+        coalesce(expected.organization, marts.organization) as organization,
+        coalesce(expected.period_start, marts.period_start) as period_start,
+        coalesce(expected.billed_cost_usd, 0) as raw_billed_cost_usd,
+        coalesce(marts.billed_cost_usd, 0) as mart_billed_cost_usd
+    from expected
+    full outer join marts
+        on
+            expected.mart = marts.mart
+            and expected.organization = marts.organization
+            and expected.period_start = marts.period_start
 
 )
 
 select *
-from with_total
-where
-    abs(model_mart_billed_cost_usd - raw_billed_cost_usd) > {{ tolerance }}
-    or abs(project_mart_billed_cost_usd - raw_billed_cost_usd) > {{ tolerance }}
+from compared
+where abs(mart_billed_cost_usd - raw_billed_cost_usd) > {{ tolerance }}

@@ -1,5 +1,9 @@
--- Both marts split the same priced usage two ways, so per day their estimated cost and unpriced
--- requests must add up to the same totals as the priced usage rows.
+-- The daily marts split the same priced usage by model, project, API key and user, so per day
+-- their estimated cost and unpriced requests must add up to the same totals as the priced usage
+-- rows.
+
+-- Shown in Dagster as an asset check of `cost_by_model_daily`.
+{{ config(meta={'dagster': {'ref': {'name': 'cost_by_model_daily'}}}) }}
 
 {%- set tolerance = 0.000001 %}
 
@@ -34,6 +38,26 @@ marts as (
         coalesce(sum(estimated_cost_usd), 0) as estimated_cost_usd,
         sum(unpriced_requests) as unpriced_requests
     from {{ ref('cost_by_project_daily') }}
+    group by 1, 2
+
+    union all
+
+    select
+        'cost_by_api_key_daily' as mart,
+        usage_date,
+        coalesce(sum(estimated_cost_usd), 0) as estimated_cost_usd,
+        sum(unpriced_requests) as unpriced_requests
+    from {{ ref('cost_by_api_key_daily') }}
+    group by 1, 2
+
+    union all
+
+    select
+        'cost_by_user_daily' as mart,
+        usage_date,
+        coalesce(sum(estimated_cost_usd), 0) as estimated_cost_usd,
+        sum(unpriced_requests) as unpriced_requests
+    from {{ ref('cost_by_user_daily') }}
     group by 1, 2
 
 )

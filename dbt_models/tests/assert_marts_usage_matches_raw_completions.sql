@@ -1,68 +1,61 @@
--- DESIGN.md invariant: over any date range, the request and token columns of both marts sum to
--- the raw completions usage totals. Checked per day (which implies any range); returns every
--- (day, mart, measure) that disagrees with raw.completions_usage.
+-- Invariant (DESIGN.md, extended to every mart with token columns): the request and token
+-- columns sum to the raw completions usage totals. Checked per organization and day (which
+-- implies any range); returns every (mart, organization, day) that disagrees with
+-- raw.completions_usage. usage_daily is compared on its completions family.
+
+-- Shown in Dagster as an asset check of `cost_by_model_daily`.
+{{ config(meta={'dagster': {'ref': {'name': 'cost_by_model_daily'}}}) }}
+
+{%- set marts = [
+    'cost_by_model_daily', 'cost_by_project_daily', 'cost_by_api_key_daily',
+    'cost_by_user_daily', 'usage_daily'
+] %}
 
 with
 
 raw_usage as (
 
     select
+        organization,
         bucket_date as usage_date,
         coalesce(sum(num_model_requests), 0) as requests,
         coalesce(sum(input_tokens), 0) as input_tokens,
         coalesce(sum(input_cached_tokens), 0) as cached_input_tokens,
         coalesce(sum(output_tokens), 0) as output_tokens
     from {{ source('openai', 'completions_usage') }}
-    group by 1
-
-),
-
-mart_names as (
-
-    select 'cost_by_model_daily' as mart
-    union all
-    select 'cost_by_project_daily' as mart
+    group by 1, 2
 
 ),
 
 marts as (
 
+    {% for mart in marts %}
     select
-        'cost_by_model_daily' as mart,
+        '{{ mart }}' as mart,
+        organization,
         usage_date,
-        sum(requests) as requests,
-        sum(input_tokens) as input_tokens,
-        sum(cached_input_tokens) as cached_input_tokens,
-        sum(output_tokens) as output_tokens
-    from {{ ref('cost_by_model_daily') }}
-    group by 1, 2
-
-    union all
-
-    select
-        'cost_by_project_daily' as mart,
-        usage_date,
-        sum(requests) as requests,
-        sum(input_tokens) as input_tokens,
-        sum(cached_input_tokens) as cached_input_tokens,
-        sum(output_tokens) as output_tokens
-    from {{ ref('cost_by_project_daily') }}
-    group by 1, 2
+        coalesce(sum(requests), 0) as requests,
+        coalesce(sum(input_tokens), 0) as input_tokens,
+        coalesce(sum(cached_input_tokens), 0) as cached_input_tokens,
+        coalesce(sum(output_tokens), 0) as output_tokens
+    from {{ ref(mart) }}
+    {% if mart == 'usage_daily' %}where family = 'completions'{% endif %}
+    group by 1, 2, 3
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 ),
 
 expected as (
 
     -- every mart must cover every raw day
+    {% for mart in marts %}
     select
-        mart_names.mart,
-        raw_usage.usage_date,
-        raw_usage.requests,
-        raw_usage.input_tokens,
-        raw_usage.cached_input_tokens,
-        raw_usage.output_tokens
+        '{{ mart }}' as mart,
+        raw_usage.*
     from raw_usage
-    cross join mart_names
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 ),
 
@@ -70,6 +63,7 @@ compared as (
 
     select
         coalesce(expected.mart, marts.mart) as mart,
+        coalesce(expected.organization, marts.organization) as organization,
         coalesce(expected.usage_date, marts.usage_date) as usage_date,
         coalesce(expected.requests, 0) as raw_requests,
         coalesce(marts.requests, 0) as mart_requests,
@@ -83,6 +77,7 @@ compared as (
     full outer join marts
         on
             expected.mart = marts.mart
+            and expected.organization = marts.organization
             and expected.usage_date = marts.usage_date
 
 )

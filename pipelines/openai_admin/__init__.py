@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import dlt
@@ -35,6 +36,35 @@ _BUCKETED = {
 }
 
 
+_FAMILY_SCHEMAS = {
+    "completions": schemas.COMPLETIONS_USAGE,
+    "embeddings": schemas.EMBEDDINGS_USAGE,
+    "moderations": schemas.MODERATIONS_USAGE,
+    "images": schemas.IMAGES_USAGE,
+    "audio_speeches": schemas.AUDIO_SPEECHES_USAGE,
+    "audio_transcriptions": schemas.AUDIO_TRANSCRIPTIONS_USAGE,
+    "vector_stores": schemas.VECTOR_STORES_USAGE,
+    "code_interpreter_sessions": schemas.CODE_INTERPRETER_SESSIONS_USAGE,
+    "file_search_calls": schemas.FILE_SEARCH_CALLS_USAGE,
+    "web_search_calls": schemas.WEB_SEARCH_CALLS_USAGE,
+}
+_FAMILY_ADAPTERS = {"code_interpreter_sessions": helpers.code_interpreter_result}
+
+
+@dataclass(frozen=True)
+class _Pull:
+    """What every bucketed resource of one source run shares."""
+
+    api: helpers.OrgClient
+    window: Window
+    now: dt.datetime
+    final_grace_s: int
+
+    @property
+    def final_before(self) -> int:
+        return int(self.now.timestamp()) - self.final_grace_s
+
+
 @dlt.source(name="openai_usage", max_table_nesting=0)
 def openai_usage(
     start: dt.datetime | dt.date,
@@ -44,8 +74,10 @@ def openai_usage(
     api_key: str = dlt.secrets.value,
     organization: str = "default",
     now: dt.datetime | None = None,
+    requests_per_second: float | None = settings.REQUESTS_PER_SECOND,
+    final_grace_s: int = settings.FINAL_GRACE_SECONDS,
 ) -> Any:
-    """Usage and costs for the UTC days covering `[start, end)`.
+    """Usage of all ten families, and costs, for the UTC days covering `[start, end)`.
 
     Args:
         start, end: the window; widened to whole UTC days.
@@ -55,77 +87,129 @@ def openai_usage(
         organization: the configured name of the organization the key belongs to; every row
             carries it, and a reload replaces only that organization's rows.
         now: the current time (tests freeze it); requests never ask past it.
+        requests_per_second: the request budget all endpoints share (None: unlimited).
+        final_grace_s: a bucket is final once its day has ended this long ago.
     """
     window = align_window(start, end, bucket_width)
     helpers.quiet_declared_hints_notice()
-    api = helpers.OrgClient(helpers.make_client(base_url, api_key), organization)
-    now = now or dt.datetime.now(dt.UTC)
-    return (
-        completions_usage(api, window, bucket_width, now),
-        costs(api, window, now),
-    )
+    budget = helpers.RateBudget(requests_per_second, settings.REQUEST_BURST)
+    api = helpers.OrgClient(helpers.make_client(base_url, api_key, budget), organization)
+    pull = _Pull(api, window, now or dt.datetime.now(dt.UTC), final_grace_s)
+    usage = [_usage_resource(family)(pull, bucket_width) for family in settings.USAGE_GROUP_BY]
+    return (*usage, costs(pull), costs_by_api_key(pull))
 
 
-@dlt.resource(name="completions_usage", **_BUCKETED)
-def completions_usage(
-    api: helpers.OrgClient, window: Window, bucket_width: str, now: dt.datetime
-) -> Iterator[pa.Table]:
-    """Completions usage grouped by every dimension, one row per bucket x group."""
-    params = {
-        "bucket_width": bucket_width,
-        "limit": helpers.usage_limit(bucket_width),
-        "group_by": settings.COMPLETIONS_GROUP_BY,
-    }
-    yield from _bucketed(
-        api, settings.COMPLETIONS_PATH, params, window, now, schemas.COMPLETIONS_USAGE
-    )
+def _usage_resource(family: str) -> Any:
+    """The resource of one usage family: table `<family>_usage`, every group_by dimension."""
+
+    def pull_family(pull: _Pull, bucket_width: str) -> Iterator[pa.Table]:
+        params = {
+            "bucket_width": bucket_width,
+            "limit": helpers.usage_limit(bucket_width),
+            "group_by": settings.USAGE_GROUP_BY[family],
+        }
+        path = settings.USAGE_PATH.format(family=family)
+        yield from _bucketed(
+            pull, path, params, _FAMILY_SCHEMAS[family], _FAMILY_ADAPTERS.get(family)
+        )
+
+    pull_family.__doc__ = f"{family} usage, one row per bucket x group."
+    return dlt.resource(pull_family, name=f"{family}_usage", parallelized=True, **_BUCKETED)
 
 
-@dlt.resource(name="costs", **_BUCKETED)
-def costs(api: helpers.OrgClient, window: Window, now: dt.datetime) -> Iterator[pa.Table]:
+@dlt.resource(name="costs", parallelized=True, **_BUCKETED)
+def costs(pull: _Pull) -> Iterator[pa.Table]:
     """Billed cost per day x project x line item (the only money source that ties to invoices)."""
     params = {
         "bucket_width": "1d",
         "limit": settings.COSTS_MAX_LIMIT,
         "group_by": settings.COSTS_GROUP_BY,
     }
-    yield from _bucketed(
-        api, settings.COSTS_PATH, params, window, now, schemas.COSTS, helpers.costs_result
-    )
+    yield from _bucketed(pull, settings.COSTS_PATH, params, schemas.COSTS, helpers.costs_result)
+
+
+@dlt.resource(name="costs_by_api_key", parallelized=True, **_BUCKETED)
+def costs_by_api_key(pull: _Pull) -> Iterator[pa.Table]:
+    """Billed cost per day x project x line item x API key, where the API can group by key."""
+    params = {
+        "bucket_width": "1d",
+        "limit": settings.COSTS_MAX_LIMIT,
+        "group_by": settings.COSTS_BY_API_KEY_GROUP_BY,
+    }
+    try:
+        yield from _bucketed(pull, settings.COSTS_PATH, params, schemas.COSTS, helpers.costs_result)
+    except helpers.UnsupportedParameterError as exc:
+        # APIs before the 2026 spec refuse group_by=api_key_id; the per-project costs still load.
+        log.warning("Costs by API key are not available from this API: %s", exc)
 
 
 def _bucketed(
-    api: helpers.OrgClient,
+    pull: _Pull,
     path: str,
     params: dict[str, Any],
-    window: Window,
-    now: dt.datetime,
     schema: pa.Schema,
     adapt: Any = None,
 ) -> Iterator[pa.Table]:
-    yield helpers.deletion_markers(window.days(), schema, api.organization)
-    end_ts = helpers.request_end(window, now)
+    api, window = pull.api, pull.window
+    markers = helpers.deletion_markers(window.days(), schema, api.organization)
+    end_ts = helpers.request_end(window, pull.now)
     if end_ts is None:
+        yield markers
         return
     query = {**params, "start_time": window.start_ts, "end_time": end_ts}
     rows = 0
-    for number, buckets in enumerate(helpers.bucket_pages(api.client, path, query), start=1):
-        table = helpers.buckets_to_arrow(buckets, schema, api.organization, adapt)
+    pages = helpers.bucket_pages(api.client, path, query)
+    for number, buckets in enumerate(pages, start=1):
+        if number == 1:
+            # Only once the API has answered: a refused request must not empty stored days.
+            yield markers
+        table = helpers.buckets_to_arrow(
+            buckets, schema, api.organization, adapt, final_before=pull.final_before
+        )
         rows += table.num_rows
         log.info("%s: page %d, %d buckets, %d rows so far", path, number, len(buckets), rows)
         if table.num_rows:
             yield table
 
 
-def _columns(bigint: tuple[str, ...], text: tuple[str, ...]) -> dict[str, dict[str, str]]:
+def _columns(
+    bigint: tuple[str, ...], text: tuple[str, ...], boolean: tuple[str, ...] = ()
+) -> dict[str, dict[str, Any]]:
     """Declared column types, so columns the API leaves null still exist for dbt."""
-    return {name: {"data_type": "bigint"} for name in bigint} | {
-        name: {"data_type": "text"} for name in text
-    }
+    return (
+        {name: {"data_type": "bigint"} for name in bigint}
+        | {name: {"data_type": "text"} for name in text}
+        | {name: {"data_type": "bool"} for name in boolean}
+        | {helpers.ROW_VERSION: {"data_type": "text"}}
+    )
 
 
-_USER_COLUMNS = _columns(("added_at",), ("organization", "id", "name", "email", "role"))
-_PROJECT_COLUMNS = _columns(("created_at", "archived_at"), ("organization", "id", "name", "status"))
+_USER_COLUMNS = _columns(
+    ("added_at", "created", "api_key_last_used_at", "user_banned_at"),
+    (
+        "organization",
+        "id",
+        "name",
+        "email",
+        "role",
+        "technical_level",
+        "developer_persona",
+        "user_picture",
+        "projects_json",
+    ),
+    (
+        "is_default",
+        "is_service_account",
+        "is_scale_tier_authorized_purchaser",
+        "is_scim_managed",
+        "user_enabled",
+        "user_banned",
+    ),
+)
+_PROJECT_COLUMNS = _columns(
+    ("created_at", "archived_at"),
+    ("organization", "id", "name", "status", "external_key_id", "residency"),
+)
 _API_KEY_COLUMNS = _columns(
     ("created_at", "last_used_at"),
     (
@@ -142,6 +226,43 @@ _API_KEY_COLUMNS = _columns(
         "owner_role",
     ),
 )
+_SERVICE_ACCOUNT_COLUMNS = _columns(
+    ("created_at",), ("organization", "project_id", "id", "name", "role")
+)
+_PROJECT_USER_COLUMNS = _columns(
+    ("added_at",), ("organization", "project_id", "id", "name", "email", "role")
+)
+_ADMIN_KEY_COLUMNS = _columns(
+    ("created_at", "expires_at", "last_used_at", "owner_created_at"),
+    (
+        "organization",
+        "id",
+        "name",
+        "redacted_value",
+        "owner_type",
+        "owner_id",
+        "owner_name",
+        "owner_role",
+    ),
+)
+_INVITE_COLUMNS = _columns(
+    ("created_at", "expires_at", "accepted_at"),
+    ("organization", "id", "email", "role", "status", "projects_json"),
+)
+
+# Directory history: dlt's scd2 keeps every version of a row with `_dlt_valid_from` and
+# `_dlt_valid_to` (NULL while current); a row the API stops listing is retired, not deleted, so
+# past spend keeps the name it had. The merge key limits retiring to the organization loaded.
+# The version hash leaves out counters that move on every use (`last_used_at`), which would
+# otherwise make a new version per run: those columns hold their value as of the version's start.
+_HISTORY = {
+    "write_disposition": {
+        "disposition": "merge",
+        "strategy": "scd2",
+        "row_version_column_name": helpers.ROW_VERSION,
+    },
+    "merge_key": "organization",
+}
 
 
 @dlt.source(name="openai_directory", max_table_nesting=0)
@@ -149,54 +270,130 @@ def openai_directory(
     base_url: str = settings.DEFAULT_BASE_URL,
     api_key: str = dlt.secrets.value,
     organization: str = "default",
+    requests_per_second: float | None = settings.REQUESTS_PER_SECOND,
 ) -> Any:
-    """Users, projects and project API keys of the organization."""
-    api = helpers.OrgClient(helpers.make_client(base_url, api_key), organization)
+    """The organization directory: users, projects (archived included), each project's API keys,
+    service accounts and users, admin API keys and invites, each with its history."""
+    budget = helpers.RateBudget(requests_per_second, settings.REQUEST_BURST)
+    api = helpers.OrgClient(helpers.make_client(base_url, api_key, budget), organization)
     project_list = projects(api)
-    return users(api), project_list, project_list | project_api_keys(api)
+    return (
+        users(api),
+        project_list,
+        project_list | project_api_keys(api),
+        project_list | project_service_accounts(api),
+        project_list | project_users(api),
+        admin_api_keys(api),
+        invites(api),
+    )
 
 
-_DIRECTORY_KEY = ("organization", "id")
+def _versioned(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [helpers.with_row_version(row) for row in rows]
 
 
-@dlt.resource(
-    name="users", primary_key=_DIRECTORY_KEY, write_disposition="merge", columns=_USER_COLUMNS
-)
+@dlt.resource(name="users", columns=_USER_COLUMNS, **_HISTORY)
 def users(api: helpers.OrgClient) -> Iterator[list[dict[str, Any]]]:
-    """Organization users."""
+    """Organization users, every field the API gives."""
     for page in helpers.list_pages(api.client, settings.USERS_PATH):
-        yield [{**{k: u.get(k) for k in _USER_COLUMNS}, **api.stamp} for u in page]
+        yield _versioned([helpers.flatten_user(u, api.organization) for u in page])
 
 
-@dlt.resource(
-    name="projects", primary_key=_DIRECTORY_KEY, write_disposition="merge", columns=_PROJECT_COLUMNS
-)
+@dlt.resource(name="projects", columns=_PROJECT_COLUMNS, **_HISTORY)
 def projects(api: helpers.OrgClient) -> Iterator[list[dict[str, Any]]]:
     """Projects, archived ones included: past spend may belong to them."""
     query = {"include_archived": "true"}
     for page in helpers.list_pages(api.client, settings.PROJECTS_PATH, query):
-        yield [{**{k: p.get(k) for k in _PROJECT_COLUMNS}, **api.stamp} for p in page]
+        yield _versioned([{**{k: p.get(k) for k in _PROJECT_COLUMNS}, **api.stamp} for p in page])
 
 
-@dlt.transformer(
-    name="project_api_keys",
-    primary_key=_DIRECTORY_KEY,
-    write_disposition="merge",
-    columns=_API_KEY_COLUMNS,
-)
+@dlt.transformer(name="project_api_keys", columns=_API_KEY_COLUMNS, **_HISTORY)
 def project_api_keys(
     project_page: list[dict[str, Any]], api: helpers.OrgClient
 ) -> Iterator[list[dict[str, Any]]]:
     """API keys of each project, whatever the caller's membership (`owner_project_access=any`)."""
     for project in project_page:
         path = settings.PROJECT_API_KEYS_PATH.format(project_id=project["id"])
-        try:
-            for page in helpers.list_pages(api.client, path, {"owner_project_access": "any"}):
-                yield [
-                    helpers.flatten_api_key(key, project["id"], api.organization) for key in page
+        query = {"owner_project_access": "any"}
+        for page in _project_pages(api, project, path, query):
+            yield _versioned(
+                [helpers.flatten_api_key(key, project["id"], api.organization) for key in page]
+            )
+
+
+@dlt.transformer(name="project_service_accounts", columns=_SERVICE_ACCOUNT_COLUMNS, **_HISTORY)
+def project_service_accounts(
+    project_page: list[dict[str, Any]], api: helpers.OrgClient
+) -> Iterator[list[dict[str, Any]]]:
+    """Service accounts of each live project (archived projects answer 400: skipped)."""
+    for project in project_page:
+        path = settings.PROJECT_SERVICE_ACCOUNTS_PATH.format(project_id=project["id"])
+        for page in _project_pages(api, project, path):
+            yield _versioned(
+                [
+                    {
+                        **{k: a.get(k) for k in _SERVICE_ACCOUNT_COLUMNS},
+                        "project_id": project["id"],
+                        **api.stamp,
+                    }
+                    for a in page
                 ]
-        except AdminApiError as exc:
-            # Archived projects may refuse listings (400); their keys are kept from earlier loads.
-            if project.get("archived_at") is None:
-                raise
-            log.warning("Skipping API keys of archived project %s: %s", project["id"], exc)
+            )
+
+
+@dlt.transformer(name="project_users", columns=_PROJECT_USER_COLUMNS, **_HISTORY)
+def project_users(
+    project_page: list[dict[str, Any]], api: helpers.OrgClient
+) -> Iterator[list[dict[str, Any]]]:
+    """Members of each live project and their project role (archived projects: skipped)."""
+    for project in project_page:
+        path = settings.PROJECT_USERS_PATH.format(project_id=project["id"])
+        for page in _project_pages(api, project, path):
+            yield _versioned(
+                [
+                    {
+                        **{k: u.get(k) for k in _PROJECT_USER_COLUMNS},
+                        "project_id": project["id"],
+                        **api.stamp,
+                    }
+                    for u in page
+                ]
+            )
+
+
+def _project_pages(
+    api: helpers.OrgClient,
+    project: dict[str, Any],
+    path: str,
+    query: dict[str, Any] | None = None,
+) -> Iterator[list[dict[str, Any]]]:
+    """Pages of a per-project listing; an archived project's refusal (400) is not an error."""
+    try:
+        yield from helpers.list_pages(api.client, path, query)
+    except AdminApiError as exc:
+        if project.get("archived_at") is None:
+            raise
+        log.info("Skipping %s of archived project %s: %s", path, project["id"], exc)
+
+
+@dlt.resource(name="admin_api_keys", columns=_ADMIN_KEY_COLUMNS, **_HISTORY)
+def admin_api_keys(api: helpers.OrgClient) -> Iterator[list[dict[str, Any]]]:
+    """Admin API keys of the organization (never their secret)."""
+    for page in helpers.list_pages(api.client, settings.ADMIN_API_KEYS_PATH, {"order": "asc"}):
+        yield _versioned([helpers.flatten_admin_key(k, api.organization) for k in page])
+
+
+@dlt.resource(name="invites", columns=_INVITE_COLUMNS, **_HISTORY)
+def invites(api: helpers.OrgClient) -> Iterator[list[dict[str, Any]]]:
+    """Invitations and their status."""
+    for page in helpers.list_pages(api.client, settings.INVITES_PATH):
+        yield _versioned(
+            [
+                {
+                    **{k: i.get(k) for k in _INVITE_COLUMNS},
+                    "projects_json": helpers.as_json(i.get("projects")),
+                    **api.stamp,
+                }
+                for i in page
+            ]
+        )

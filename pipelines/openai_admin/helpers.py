@@ -6,18 +6,26 @@ Pure functions here decide windows, limits and row shapes; they are unit-tested 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
+import os
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 from requests import HTTPError, Response
+from requests.adapters import HTTPAdapter
 
 from . import settings
 
@@ -47,6 +55,10 @@ def quiet_declared_hints_notice() -> None:
 
 class AdminApiError(RuntimeError):
     """A request the API refused for a reason retrying cannot fix. The message says what to do."""
+
+
+class UnsupportedParameterError(AdminApiError):
+    """A 400 naming a parameter value this API version does not know (e.g. a newer group_by)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -152,7 +164,16 @@ def raise_for_admin_status(response: Response, *args: Any, **kwargs: Any) -> Non
         )
     else:
         text = f"The OpenAI Admin API refused a request ({status} on {path}): {message}"
+        if status == 400 and _error_param(response) == "group_by":
+            raise UnsupportedParameterError(text) from HTTPError(response=response)
     raise AdminApiError(text) from HTTPError(response=response)
+
+
+def _error_param(response: Response) -> str | None:
+    try:
+        return response.json()["error"]["param"]
+    except Exception:  # noqa: BLE001 - no parsable error body: no parameter to name
+        return None
 
 
 def _error_message(response: Response) -> str:
@@ -163,15 +184,113 @@ def _error_message(response: Response) -> str:
         return response.reason or "no message"
 
 
-def make_client(base_url: str, api_key: str) -> RESTClient:
-    """One REST client per source run: bearer auth, cursor paging, dlt's retrying session."""
+class RateBudget:
+    """A blocking token bucket: `rate` requests per second, bursts of at most `burst`.
+
+    One budget is shared by every endpoint of a source run (they are fetched concurrently), so
+    together they stay under the API's pace instead of each provoking 429s on its own. Retries
+    take a token too. `clock` and `sleep` are injectable for tests.
+    """
+
+    def __init__(
+        self,
+        rate: float | None,
+        burst: int = 1,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.rate = rate
+        self.burst = max(1, burst)
+        self._clock, self._sleep = clock, sleep
+        self._tokens = float(self.burst)
+        self._stamp = clock()
+        self._lock = threading.Lock()
+
+    def reserve(self) -> float:
+        """Take a token now or in the future; returns the seconds to wait before using it."""
+        if self.rate is None or self.rate <= 0:
+            return 0.0
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(float(self.burst), self._tokens + (now - self._stamp) * self.rate)
+            self._stamp = now
+            self._tokens -= 1.0  # may go negative: later callers queue behind this one
+            return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
+
+    def acquire(self) -> None:
+        wait = self.reserve()
+        if wait > 0:
+            self._sleep(wait)
+
+
+class _BudgetedAdapter(HTTPAdapter):
+    """Takes a budget token before every attempt, including the retrying session's retries."""
+
+    def __init__(self, budget: RateBudget, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._budget = budget
+
+    def send(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        self._budget.acquire()
+        return super().send(request, *args, **kwargs)
+
+
+def runtime_setting(name: str, default: float) -> Any:
+    """dlt's `RUNTIME__<NAME>` variable when set, else our default.
+
+    Passing explicit values to dlt's `Client` bypasses its own configuration lookup, so the
+    documented `RUNTIME__*` overrides are read here.
+    """
+    raw = os.environ.get(f"RUNTIME__{name.upper()}")
+    if not raw:
+        return default
+    try:
+        return type(default)(float(raw))
+    except ValueError:
+        raise ValueError(f"RUNTIME__{name.upper()}={raw!r} is not a number.") from None
+
+
+class OnceCursorPaginator(JSONResponseCursorPaginator):
+    """A cursor paginator that refuses to follow the same cursor twice.
+
+    A server that repeats a cursor would otherwise make the client loop or load a page twice,
+    and delete-insert would keep both copies: the marts would double those days.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._followed: set[str] = set()
+
+    def update_state(self, response: Response, data: list[Any] | None = None) -> None:
+        super().update_state(response, data)
+        cursor = self._next_reference
+        if self._has_next_page and cursor is not None:
+            if cursor in self._followed:
+                raise AdminApiError(
+                    f"The API sent the page cursor of {response.request.path_url.split('?')[0]} "
+                    "twice; stopped to avoid loading a page twice. Re-run the window."
+                )
+            self._followed.add(cursor)
+
+
+def make_client(base_url: str, api_key: str, budget: RateBudget | None = None) -> RESTClient:
+    """One REST client per source run: bearer auth, cursor paging, dlt's retrying session, and
+    the shared request budget."""
     session = Client(
-        request_timeout=settings.REQUEST_TIMEOUT,
-        request_max_attempts=settings.REQUEST_MAX_ATTEMPTS,
-        request_backoff_factor=settings.REQUEST_BACKOFF_FACTOR,
-        request_max_retry_delay=settings.REQUEST_MAX_RETRY_DELAY,
+        request_timeout=runtime_setting("request_timeout", settings.REQUEST_TIMEOUT),
+        request_max_attempts=runtime_setting("request_max_attempts", settings.REQUEST_MAX_ATTEMPTS),
+        request_backoff_factor=runtime_setting(
+            "request_backoff_factor", settings.REQUEST_BACKOFF_FACTOR
+        ),
+        request_max_retry_delay=runtime_setting(
+            "request_max_retry_delay", settings.REQUEST_MAX_RETRY_DELAY
+        ),
         raise_for_status=False,
     ).session
+    if budget is not None:
+        adapter = _BudgetedAdapter(budget, pool_maxsize=16)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
     return RESTClient(
         base_url=base_url.rstrip("/") + "/",
         auth=BearerTokenAuth(api_key),
@@ -191,14 +310,28 @@ class OrgClient:
         return {"organization": self.organization}
 
 
+def parse_body_once(response: Response, *args: Any, **kwargs: Any) -> None:
+    """Parse a successful body once, with orjson, and serve that parse to every `.json()` call.
+
+    dlt's RESTClient calls `response.json()` for the data and again in the cursor paginator;
+    requests does not cache it, so each 10 MB page was parsed twice (with simplejson). orjson
+    comes with dlt and parses about twice as fast.
+    """
+    if response.status_code == 200:
+        body = orjson.loads(response.content)
+        response.json = lambda **_: body  # type: ignore[method-assign]
+
+
 def bucket_pages(
     client: RESTClient, path: str, params: Mapping[str, Any]
 ) -> Iterator[list[dict[str, Any]]]:
     """Yield each page's buckets of a usage or costs endpoint, following `next_page`."""
-    paginator = JSONResponseCursorPaginator(
+    paginator = OnceCursorPaginator(
         cursor_path="next_page", cursor_param="page", has_more_path="has_more"
     )
-    hooks = {"response": [raise_for_admin_status, client._create_response_handler()]}
+    hooks = {
+        "response": [raise_for_admin_status, client._create_response_handler(), parse_body_once]
+    }
     for page in client.paginate(
         path, params=dict(params), paginator=paginator, data_selector="data", hooks=hooks
     ):
@@ -209,10 +342,12 @@ def list_pages(
     client: RESTClient, path: str, params: Mapping[str, Any] | None = None
 ) -> Iterator[list[dict[str, Any]]]:
     """Yield each page of a list endpoint (`after` = `last_id`, until `has_more` is false)."""
-    paginator = JSONResponseCursorPaginator(
+    paginator = OnceCursorPaginator(
         cursor_path="last_id", cursor_param="after", has_more_path="has_more"
     )
-    hooks = {"response": [raise_for_admin_status, client._create_response_handler()]}
+    hooks = {
+        "response": [raise_for_admin_status, client._create_response_handler(), parse_body_once]
+    }
     query = {"limit": settings.LIST_MAX_LIMIT, **(params or {})}
     for page in client.paginate(
         path, params=query, paginator=paginator, data_selector="data", hooks=hooks
@@ -237,32 +372,51 @@ def buckets_to_arrow(
     schema: pa.Schema,
     organization: str,
     adapt: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None,
+    final_before: int | None = None,
 ) -> pa.Table:
     """Flatten buckets into one Arrow table of `schema`, one row per result.
+
+    `is_final` is true for buckets whose UTC day ended at or before `final_before` (Unix
+    seconds: now minus the grace period), false for the open day, null if not given.
 
     Columns are filled by name from each result, with the bucket's times copied in; fields the
     schema does not know are ignored (new API fields must not break a load), missing optional
     counters become null. `adapt` maps an endpoint's result shape onto the schema's names.
     Building columns directly keeps dlt on its fast Arrow path.
     """
-    names = schema.names
-    columns: dict[str, list[Any]] = {name: [] for name in names}
-    result_fields = [n for n in names if n not in _BUCKET_FIELDS]
+    result_fields = [field for field in schema if field.name not in _BUCKET_FIELDS]
+    results: list[Mapping[str, Any]] = []
+    starts: list[int] = []
+    ends: list[int] = []
     for bucket in buckets:
-        start, end = int(bucket["start_time"]), int(bucket["end_time"])
-        for result in bucket_results(bucket):
-            if adapt is not None:
-                result = adapt(result)
-            columns["organization"].append(organization)
-            columns["bucket_date"].append(start // 86400)
-            columns["start_time"].append(start)
-            columns["end_time"].append(end)
-            columns["_deleted"].append(None)
-            for name in result_fields:
-                columns[name].append(result.get(name))
-    if "amount_value" in columns:
-        columns["amount_value"] = [_decimal(v) for v in columns["amount_value"]]
-    return pa.table({name: pa.array(columns[name], type=schema.field(name).type) for name in names})
+        rows = bucket_results(bucket)
+        if adapt is not None:
+            rows = [adapt(result) for result in rows]
+        results += rows
+        starts += [int(bucket["start_time"])] * len(rows)
+        ends += [int(bucket["end_time"])] * len(rows)
+    if any(field.name == "amount_value" for field in result_fields):
+        results = [{**r, "amount_value": _decimal(r.get("amount_value"))} for r in results]
+    # pyarrow converts dicts to a struct column in C++, by field name: unknown keys are
+    # ignored and missing ones become null, as the per-field Python loop did, 3x faster.
+    struct = pa.array(results, type=pa.struct(result_fields))
+    n = len(results)
+    start = pa.array(starts, type=pa.int64())
+    day = pc.divide(start, 86400)  # integer division: bucket starts are positive
+    if final_before is None:
+        final = pa.nulls(n, type=pa.bool_())
+    else:
+        final = pc.less_equal(pc.multiply(pc.add(day, 1), 86400), final_before)
+    columns = {
+        "organization": pa.array([organization] * n, type=pa.string()),
+        "bucket_date": day.cast(pa.int32()).cast(pa.date32()),
+        "start_time": start,
+        "end_time": pa.array(ends, type=pa.int64()),
+        "is_final": final,
+        "_deleted": pa.nulls(n, type=pa.bool_()),
+        **{field.name: struct.field(field.name) for field in result_fields},
+    }
+    return pa.Table.from_arrays([columns[name] for name in schema.names], schema=schema)
 
 
 def costs_result(result: Mapping[str, Any]) -> dict[str, Any]:
@@ -298,7 +452,10 @@ def deletion_markers(days: Sequence[dt.date], schema: pa.Schema, organization: s
         if field.name == "organization":
             arrays.append(pa.array([organization] * n, type=pa.string()))
         elif field.name == "bucket_date":
-            arrays.append(pa.array(days, type=pa.date32()))
+            # Days as int32 offsets: converting date objects makes pyarrow import pandas (1 s).
+            epoch = dt.date(1970, 1, 1)
+            offsets = [(day - epoch).days for day in days]
+            arrays.append(pa.array(offsets, type=pa.int32()).cast(pa.date32()))
         elif field.name == "_deleted":
             arrays.append(pa.array([True] * n, type=pa.bool_()))
         else:
@@ -306,7 +463,20 @@ def deletion_markers(days: Sequence[dt.date], schema: pa.Schema, organization: s
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-_BUCKET_FIELDS = {"organization", "bucket_date", "start_time", "end_time", "_deleted"}
+_BUCKET_FIELDS = {"organization", "bucket_date", "start_time", "end_time", "is_final", "_deleted"}
+
+
+def is_final(bucket_start: int, final_before: int) -> bool:
+    """Whether the UTC day holding `bucket_start` ended by `final_before` (now minus the grace)."""
+    day_end = (bucket_start // 86400 + 1) * 86400
+    return day_end <= final_before
+
+
+def code_interpreter_result(result: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The Dec 2024 API named `num_sessions` `sessions` (reference §1.5, S9)."""
+    if result.get("num_sessions") is None and "sessions" in result:
+        return {**result, "num_sessions": result["sessions"]}
+    return result
 
 
 def flatten_api_key(key: Mapping[str, Any], project_id: str, organization: str) -> dict[str, Any]:
@@ -333,4 +503,78 @@ def flatten_api_key(key: Mapping[str, Any], project_id: str, organization: str) 
         "owner_name": detail.get("name"),
         "owner_email": detail.get("email"),
         "owner_role": detail.get("role"),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Directory rows
+
+ROW_VERSION = "_row_version"
+# Fields that change on every use: left out of the version hash (see the directory resources).
+_VOLATILE = frozenset({"last_used_at", "api_key_last_used_at", ROW_VERSION})
+
+
+def with_row_version(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with `_row_version`: a hash of everything but the volatile fields, so scd2 opens a
+    new version only when something meaningful (a name, a status, a role) changed."""
+    stable = {k: v for k, v in row.items() if k not in _VOLATILE}
+    digest = hashlib.sha256(json.dumps(stable, sort_keys=True, default=str).encode()).hexdigest()
+    return {**row, ROW_VERSION: digest[:32]}
+
+
+def as_json(value: Any) -> str | None:
+    """Nested lists kept as JSON text (the raw tables are flat)."""
+    return None if value is None else json.dumps(value, sort_keys=True)
+
+
+def flatten_user(user: Mapping[str, Any], organization: str) -> dict[str, Any]:
+    """An organization user with every field; the nested `user` and `projects` flattened."""
+    inner = user.get("user") or {}
+    projects = user.get("projects")
+    if isinstance(projects, Mapping):
+        projects = projects.get("data")
+    return {
+        "organization": organization,
+        **{
+            k: user.get(k)
+            for k in (
+                "id",
+                "name",
+                "email",
+                "role",
+                "added_at",
+                "is_default",
+                "created",
+                "is_service_account",
+                "is_scale_tier_authorized_purchaser",
+                "is_scim_managed",
+                "api_key_last_used_at",
+                "technical_level",
+                "developer_persona",
+            )
+        },
+        "user_picture": inner.get("picture"),
+        "user_enabled": inner.get("enabled"),
+        "user_banned": inner.get("banned"),
+        "user_banned_at": inner.get("banned_at"),
+        "projects_json": as_json(projects),
+    }
+
+
+def flatten_admin_key(key: Mapping[str, Any], organization: str) -> dict[str, Any]:
+    """An admin API key with its owner flattened (the secret `value` is never kept)."""
+    owner = key.get("owner") or {}
+    return {
+        "organization": organization,
+        "id": key["id"],
+        "name": key.get("name"),
+        "redacted_value": key.get("redacted_value"),
+        "created_at": key.get("created_at"),
+        "expires_at": key.get("expires_at"),
+        "last_used_at": key.get("last_used_at"),
+        "owner_type": owner.get("type"),
+        "owner_id": owner.get("id"),
+        "owner_name": owner.get("name"),
+        "owner_role": owner.get("role"),
+        "owner_created_at": owner.get("created_at"),
     }

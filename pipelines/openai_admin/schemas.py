@@ -11,7 +11,9 @@ _BUCKET = [
     ("start_time", pa.int64()),
     ("end_time", pa.int64()),
 ]
-_MARKER = [("_deleted", pa.bool_())]
+# Whether the bucket's UTC day had closed (plus a grace period) when it was pulled: rows of the
+# open day are partial and are replaced by the next runs.
+_MARKER = [("is_final", pa.bool_()), ("_deleted", pa.bool_())]
 
 COMPLETIONS_USAGE = pa.schema(
     _BUCKET
@@ -56,4 +58,79 @@ COSTS = pa.schema(
         ("organization_id", pa.string()),
     ]
     + _MARKER
+)
+
+
+_KEY_DIMS = [("project_id", pa.string()), ("user_id", pa.string()), ("api_key_id", pa.string())]
+_FOUR_DIMS = [*_KEY_DIMS, ("model", pa.string())]
+
+
+def _usage(columns: list[tuple[str, pa.DataType]]) -> pa.Schema:
+    return pa.schema(_BUCKET + columns + _MARKER)
+
+
+# One schema per usage family (reference §1.5): its group_by dimensions, then its counters.
+EMBEDDINGS_USAGE = _usage(
+    [*_FOUR_DIMS, ("num_model_requests", pa.int64()), ("input_tokens", pa.int64())]
+)
+MODERATIONS_USAGE = EMBEDDINGS_USAGE
+IMAGES_USAGE = _usage(
+    [
+        *_FOUR_DIMS,
+        ("size", pa.string()),
+        ("source", pa.string()),
+        ("num_model_requests", pa.int64()),
+        ("images", pa.int64()),
+    ]
+)
+AUDIO_SPEECHES_USAGE = _usage(
+    [*_FOUR_DIMS, ("num_model_requests", pa.int64()), ("characters", pa.int64())]
+)
+AUDIO_TRANSCRIPTIONS_USAGE = _usage(
+    [*_FOUR_DIMS, ("num_model_requests", pa.int64()), ("seconds", pa.int64())]
+)
+VECTOR_STORES_USAGE = _usage([("project_id", pa.string()), ("usage_bytes", pa.int64())])
+CODE_INTERPRETER_SESSIONS_USAGE = _usage(
+    [("project_id", pa.string()), ("num_sessions", pa.int64())]
+)
+FILE_SEARCH_CALLS_USAGE = _usage(
+    [*_KEY_DIMS, ("vector_store_id", pa.string()), ("num_requests", pa.int64())]
+)
+WEB_SEARCH_CALLS_USAGE = _usage(
+    [
+        *_FOUR_DIMS,
+        ("context_level", pa.string()),
+        ("num_model_requests", pa.int64()),
+        ("num_requests", pa.int64()),
+    ]
+)
+
+# Legacy `GET /v1/usage?date=`: one row per day, section (`data`, `dalle_api_data`, ...) and item.
+LEGACY_USAGE = pa.schema(
+    [
+        ("organization", pa.string()),
+        ("bucket_date", pa.date32()),
+        ("section", pa.string()),
+        ("timestamp", pa.int64()),
+        ("organization_id", pa.string()),
+        ("project_id", pa.string()),
+        ("project_name", pa.string()),
+        ("api_key_id", pa.string()),
+        ("api_key_name", pa.string()),
+        ("api_key_type", pa.string()),
+        ("user_id", pa.string()),
+        ("email", pa.string()),
+        ("operation", pa.string()),
+        ("model", pa.string()),
+        ("image_size", pa.string()),
+        ("n_requests", pa.int64()),
+        ("n_context_tokens_total", pa.int64()),
+        ("n_generated_tokens_total", pa.int64()),
+        ("n_cached_context_tokens_total", pa.int64()),
+        ("num_images", pa.int64()),
+        ("num_seconds", pa.int64()),
+        ("num_characters", pa.int64()),
+        ("is_final", pa.bool_()),
+        ("_deleted", pa.bool_()),
+    ]
 )

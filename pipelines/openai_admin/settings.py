@@ -10,15 +10,49 @@ USAGE_MAX_LIMIT = {"1m": 1440, "1h": 168, "1d": 31}
 COSTS_MAX_LIMIT = 180
 LIST_MAX_LIMIT = 100
 
-COMPLETIONS_PATH = "organization/usage/completions"
+USAGE_PATH = "organization/usage/{family}"
+COMPLETIONS_PATH = USAGE_PATH.format(family="completions")
 COSTS_PATH = "organization/costs"
 USERS_PATH = "organization/users"
 PROJECTS_PATH = "organization/projects"
 PROJECT_API_KEYS_PATH = "organization/projects/{project_id}/api_keys"
+PROJECT_SERVICE_ACCOUNTS_PATH = "organization/projects/{project_id}/service_accounts"
+PROJECT_USERS_PATH = "organization/projects/{project_id}/users"
+ADMIN_API_KEYS_PATH = "organization/admin_api_keys"
+INVITES_PATH = "organization/invites"
+LEGACY_USAGE_PATH = "usage"
 
-# Every dimension the completions endpoint can group by: the finest grain the API offers.
-COMPLETIONS_GROUP_BY = ["project_id", "user_id", "api_key_id", "model", "batch", "service_tier"]
+# Every dimension each usage endpoint can group by (reference §1.3): the finest grain it offers.
+# Family -> group_by; each family loads into the raw table `<family>_usage`.
+_KEY_DIMS = ["project_id", "user_id", "api_key_id"]
+USAGE_GROUP_BY: dict[str, list[str]] = {
+    "completions": [*_KEY_DIMS, "model", "batch", "service_tier"],
+    "embeddings": [*_KEY_DIMS, "model"],
+    "moderations": [*_KEY_DIMS, "model"],
+    "images": [*_KEY_DIMS, "model", "size", "source"],
+    "audio_speeches": [*_KEY_DIMS, "model"],
+    "audio_transcriptions": [*_KEY_DIMS, "model"],
+    "vector_stores": ["project_id"],
+    "code_interpreter_sessions": ["project_id"],
+    "file_search_calls": [*_KEY_DIMS, "vector_store_id"],
+    "web_search_calls": [*_KEY_DIMS, "model", "context_level"],
+}
+COMPLETIONS_GROUP_BY = USAGE_GROUP_BY["completions"]
 COSTS_GROUP_BY = ["project_id", "line_item"]
+# Per-key costs: line_item keeps `quantity` filled; api_key_id is in the spec from 2026-05, and an
+# older API answers 400 to it, which skips the table instead of failing the load.
+COSTS_BY_API_KEY_GROUP_BY = ["project_id", "line_item", "api_key_id"]
+
+# A bucket is final once its UTC day has ended plus this grace (late events land for a while).
+FINAL_GRACE_SECONDS = 6 * 3600
+
+# One request budget shared by every endpoint of a source run (token bucket): as fast as the API
+# allows without provoking bursts of 429s. The admin API's real limits are undocumented.
+REQUESTS_PER_SECOND = 10.0
+REQUEST_BURST = 10
+
+# The legacy endpoint allows about 5 requests a minute (reference §4): one every 12 seconds.
+LEGACY_MIN_INTERVAL_SECONDS = 12.0
 
 # Retries: dlt's retrying session honours Retry-After and backs off exponentially on 429/5xx.
 REQUEST_MAX_ATTEMPTS = 8

@@ -32,6 +32,7 @@ parsed as (
 
     select
         cost_id,
+        organization,
         usage_date,
         project_id,
         line_item,

@@ -1,4 +1,5 @@
-{#- One row per (usage_date, model). Billed cost comes from the Costs API line items (all
+{#- One row per (usage_date, model) per organization (`organization` is the last column so the
+    BI contract's column order is unchanged). Billed cost comes from the Costs API line items (all
     projects), usage and estimated cost from completions usage. The full outer join keeps
     products billed without token usage (file search, web search) and usage without any cost
     line. A NULL model (ungrouped usage, ungrouped cost) gets a stable label. -#}
@@ -22,6 +23,7 @@ line_items as (
 usage_by_model as (
 
     select
+        organization,
         usage_date,
         coalesce(model, {{ unknown_model }}) as model,
         sum(requests) as requests,
@@ -32,19 +34,20 @@ usage_by_model as (
         sum(case when is_priced then 0 else requests end) as unpriced_requests
 
     from usages
-    group by 1, 2
+    group by 1, 2, 3
 
 ),
 
 billed_by_model as (
 
     select
+        organization,
         usage_date,
         coalesce(model, {{ unknown_model }}) as model,
         sum(amount) as billed_cost_usd
 
     from line_items
-    group by 1, 2
+    group by 1, 2, 3
 
 ),
 
@@ -65,12 +68,14 @@ joined as (
         usage_by_model.estimated_cost_usd,
         cast(
             coalesce(usage_by_model.unpriced_requests, 0) as {{ dbt.type_bigint() }}
-        ) as unpriced_requests
+        ) as unpriced_requests,
+        coalesce(usage_by_model.organization, billed_by_model.organization) as organization
 
     from usage_by_model
     full outer join billed_by_model
         on
-            usage_by_model.usage_date = billed_by_model.usage_date
+            usage_by_model.organization = billed_by_model.organization
+            and usage_by_model.usage_date = billed_by_model.usage_date
             and usage_by_model.model = billed_by_model.model
 
 )

@@ -1,4 +1,5 @@
-{#- One row per (usage_date, project_id). Billed cost comes from the Costs API, usage and
+{#- One row per (usage_date, project_id) per organization (`organization` is the last column so
+    the BI contract's column order is unchanged). Billed cost comes from the Costs API, usage and
     estimated cost from completions usage, both by project; the full outer join keeps days with
     only one of the two. A NULL project (not attributed) gets a stable label as id and name. -#}
 
@@ -27,6 +28,7 @@ projects as (
 usage_by_project as (
 
     select
+        organization,
         usage_date,
         coalesce(project_id, {{ no_project }}) as project_id,
         sum(requests) as requests,
@@ -37,25 +39,27 @@ usage_by_project as (
         sum(case when is_priced then 0 else requests end) as unpriced_requests
 
     from usages
-    group by 1, 2
+    group by 1, 2, 3
 
 ),
 
 billed_by_project as (
 
     select
+        organization,
         usage_date,
         coalesce(project_id, {{ no_project }}) as project_id,
         sum(amount) as billed_cost_usd
 
     from costs
-    group by 1, 2
+    group by 1, 2, 3
 
 ),
 
 joined as (
 
     select
+        coalesce(usage_by_project.organization, billed_by_project.organization) as organization,
         coalesce(usage_by_project.usage_date, billed_by_project.usage_date) as usage_date,
         coalesce(usage_by_project.project_id, billed_by_project.project_id) as project_id,
         usage_by_project.requests,
@@ -69,7 +73,8 @@ joined as (
     from usage_by_project
     full outer join billed_by_project
         on
-            usage_by_project.usage_date = billed_by_project.usage_date
+            usage_by_project.organization = billed_by_project.organization
+            and usage_by_project.usage_date = billed_by_project.usage_date
             and usage_by_project.project_id = billed_by_project.project_id
 
 ),
@@ -93,11 +98,14 @@ final as (
         joined.estimated_cost_usd,
         cast(
             coalesce(joined.unpriced_requests, 0) as {{ dbt.type_bigint() }}
-        ) as unpriced_requests
+        ) as unpriced_requests,
+        joined.organization
 
     from joined
     left join projects
-        on joined.project_id = projects.project_id
+        on
+            joined.organization = projects.organization
+            and joined.project_id = projects.project_id
 
 )
 

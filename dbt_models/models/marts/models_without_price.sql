@@ -1,5 +1,6 @@
-{#- Models seen in completions usage that have no price for at least one day, so part of
-    their estimated cost is missing. Totals cover only the unpriced rows. -#}
+{#- Models seen in completions usage that could not be priced on at least one day (no price for
+    the model that day, an unknown service tier, or no model at all), so part of their
+    estimated cost is missing. Totals cover only the unpriced rows. -#}
 
 with
 
@@ -12,8 +13,10 @@ usages as (
 unpriced_usages as (
 
     select
+        organization,
         usage_date,
         coalesce(model, '{{ var("unknown_model_label") }}') as model,
+        unpriced_reason,
         requests,
         input_tokens,
         output_tokens
@@ -32,10 +35,12 @@ summarised as (
         count(distinct usage_date) as unpriced_days,
         cast(sum(requests) as {{ dbt.type_bigint() }}) as requests,
         cast(sum(input_tokens) as {{ dbt.type_bigint() }}) as input_tokens,
-        cast(sum(output_tokens) as {{ dbt.type_bigint() }}) as output_tokens
+        cast(sum(output_tokens) as {{ dbt.type_bigint() }}) as output_tokens,
+        max(unpriced_reason) as unpriced_reason,
+        organization
 
     from unpriced_usages
-    group by 1
+    group by 1, 9
 
 )
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('openai', 'project_api_keys') }}
+    {{ latest_versions(source('openai', 'project_api_keys')) }}
 
 ),
 
@@ -11,6 +11,7 @@ renamed as (
     select
 
         ----------  ids
+        organization,
         id as api_key_id,
         project_id,
         owner_id,

@@ -12,8 +12,10 @@ renamed as (
 
         ----------  ids
         {{ surrogate_key([
-            'start_time', 'project_id', 'user_id', 'api_key_id', 'model', 'batch', 'service_tier'
+            'organization', 'start_time', 'project_id', 'user_id', 'api_key_id', 'model', 'batch',
+            'service_tier'
         ]) }} as completion_usage_id,
+        organization,
         project_id,
         user_id,
         api_key_id,

@@ -11,7 +11,8 @@ renamed as (
     select
 
         ----------  ids
-        {{ surrogate_key(['start_time', 'project_id', 'line_item']) }} as cost_id,
+        {{ surrogate_key(['organization', 'start_time', 'project_id', 'line_item']) }} as cost_id,
+        organization,
         project_id,
         organization_id,
 

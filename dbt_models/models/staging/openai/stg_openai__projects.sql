@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('openai', 'projects') }}
+    {{ latest_versions(source('openai', 'projects')) }}
 
 ),
 
@@ -11,6 +11,7 @@ renamed as (
     select
 
         ----------  ids
+        organization,
         id as project_id,
 
         ----------  text

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('openai', 'users') }}
+    {{ latest_versions(source('openai', 'users')) }}
 
 ),
 
@@ -11,6 +11,7 @@ renamed as (
     select
 
         ----------  ids
+        organization,
         id as user_id,
 
         ----------  text

@@ -1,0 +1,110 @@
+"""The spend report asset: `report.html` in `SERVING_DIR`, rebuilt after the marts."""
+
+# No `from __future__ import annotations`: Dagster reads the config annotation at runtime.
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import dagster as dg
+import duckdb
+from dagster_dbt import DbtProject
+
+from assets.ingestion import DUCKDB_POOL
+from warehouse import paths, report
+
+REPORT_KEY = dg.AssetKey(["report"])
+
+
+class ReportConfig(dg.Config):
+    """The report's date range; by default the last 30 UTC days, today included."""
+
+    start: str | None = None
+    end: str | None = None
+
+
+def mart_keys(project: DbtProject) -> list[dg.AssetKey]:
+    """Asset keys of every dbt model in schema `marts`, read from the manifest.
+
+    Taken from the manifest rather than a fixed list so marts added later (API keys, line
+    items, budgets) become upstream of the report without touching this file.
+    """
+    manifest = json.loads(project.manifest_path.read_text())
+    return sorted(
+        (
+            dg.AssetKey(["marts", node["name"]])
+            for node in manifest["nodes"].values()
+            if node["resource_type"] == "model" and node["config"].get("schema") == "marts"
+        ),
+        key=lambda key: key.to_user_string(),
+    )
+
+
+def _event_key(event: Any, context: dg.AssetExecutionContext) -> tuple[str, ...] | None:
+    """The asset key an `Output` or `AssetMaterialization` is about, as a tuple."""
+    if isinstance(event, dg.AssetMaterialization):
+        return tuple(event.asset_key.path)
+    if isinstance(event, dg.Output):
+        return tuple(context.asset_key_for_output(event.output_name).path)
+    return None
+
+
+def with_mart_previews(events: Iterable[Any], context: dg.AssetExecutionContext) -> Iterator[Any]:
+    """dbt's events, each mart's materialization with a Markdown table of its top rows added.
+
+    The events are collected first: the working file can only be opened once dbt has exited
+    (DuckDB allows one writer), and `fetch_row_counts` waits for that on DuckDB anyway. A
+    preview that cannot be read is logged and left out; it never fails the dbt step.
+    """
+    events = list(events)
+    keys = [_event_key(event, context) for event in events]
+    marts = sorted({key for key in keys if key and len(key) == 2 and key[0] == "marts"})
+    previews: dict[tuple[str, ...], str] = {}
+    if marts:
+        try:
+            previews = report.table_previews(paths.warehouse_path(), marts)
+        except duckdb.Error as exc:
+            context.log.warning(f"Mart previews left out: {exc}")
+    for event, key in zip(events, keys, strict=True):
+        if key in previews:
+            preview = dg.MetadataValue.md(previews[key])
+            event = event.with_metadata({**event.metadata, "top_rows": preview})
+        yield event
+
+
+def _day(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
+def build_report_asset(project: DbtProject) -> Any:
+    """The `report` asset, downstream of every mart."""
+
+    # In the duckdb pool: a reader of the working file would block the pipeline's writer.
+    @dg.asset(
+        key=REPORT_KEY,
+        deps=mart_keys(project),
+        group_name="serving",
+        pool=DUCKDB_POOL,
+        kinds={"plotly", "html"},
+        description="Self-contained HTML spend report (interactive Plotly, works offline).",
+    )
+    def report_asset(context: dg.AssetExecutionContext, config: ReportConfig) -> dg.Output:
+        try:
+            result = report.render_report(start=_day(config.start), end=_day(config.end))
+        except report.ReportError as exc:
+            raise dg.Failure(str(exc)) from None
+        context.log.info(f"Spend report written to {result.path}")
+        return dg.Output(
+            None,
+            metadata={
+                "path": dg.MetadataValue.path(str(result.path)),
+                "url": dg.MetadataValue.url(result.path.as_uri()),
+                "range": f"{result.start}..{result.end}",
+                "charts": result.charts,
+                "skipped_sections": ", ".join(result.skipped) or "none",
+                "size_bytes": result.size_bytes,
+            },
+        )
+
+    return report_asset

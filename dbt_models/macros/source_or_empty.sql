@@ -1,0 +1,67 @@
+{#- Select from a raw table that may not exist yet: an optional source, or a family the
+    pipeline has not loaded in this warehouse. Missing, it reads as an empty table with the
+    given (name, type) columns, so downstream models build and simply have no rows for it.
+    The `source()` call stays in the model, so lineage is unchanged. -#}
+{% macro source_or_empty(relation, columns) -%}
+    {%- set found = none -%}
+    {%- if execute -%}
+        {%- set found = adapter.get_relation(
+            database=relation.database, schema=relation.schema, identifier=relation.identifier
+        ) -%}
+    {%- endif -%}
+    {%- if found is not none or not execute -%}
+        select * from {{ relation }}
+    {%- else -%}
+        select
+        {%- for name, type in columns %}
+            cast(null as {{ type }}) as {{ name }}{{ "," if not loop.last }}
+        {%- endfor %}
+        where 1 = 0
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- `is_final` of a relation that may predate the column (the completions staging view adds it
+    later): the column when present, otherwise NULL ("unknown"). -#}
+{% macro is_final_or_null(relation) -%}
+    {%- set names = [] -%}
+    {%- if execute -%}
+        {%- for column in adapter.get_columns_in_relation(relation) -%}
+            {%- do names.append(column.name | lower) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- if 'is_final' in names -%}
+        is_final
+    {%- else -%}
+        cast(null as {{ dbt.type_boolean() }}) as is_final
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The latest version of every directory row. The directory tables keep history (dlt scd2:
+    `_dlt_valid_from`/`_dlt_valid_to`); current-state models want one row per object, deleted
+    objects included (their last known name still labels past spend). Tables without history
+    columns are read as they are. -#}
+{% macro latest_versions(relation, key_columns=['organization', 'id']) -%}
+    {%- set names = [] -%}
+    {%- if execute -%}
+        {%- for column in adapter.get_columns_in_relation(relation) -%}
+            {%- do names.append(column.name | lower) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- if '_dlt_valid_from' in names -%}
+        {%- set keys = [] -%}
+        {%- for key in key_columns if key in names -%}{%- do keys.append(key) -%}{%- endfor -%}
+        select * from (
+            select
+                *,
+                row_number() over (
+                    partition by {{ keys | join(', ') }} order by _dlt_valid_from desc
+                ) as _version_rank
+            from {{ relation }}
+        ) as versions
+        where _version_rank = 1
+    {%- else -%}
+        select * from {{ relation }}
+    {%- endif -%}
+{%- endmacro %}

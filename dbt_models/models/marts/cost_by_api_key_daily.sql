@@ -1,0 +1,140 @@
+{#- One row per organization, UTC day and API key (API keys are how most teams separate their
+    agents). Requests, tokens and the estimated cost come from completions usage; the billed
+    cost is the Costs API's project x model line items allocated to keys by their share of the
+    priced usage (see `int_costs__allocated`). Usage without a key is `(no API key)`; billed
+    cost that no usage can take is `(unallocated)`, so the billed column still sums to the raw
+    Costs total. -#}
+
+{%- set no_api_key = "'" ~ var('no_api_key_label') ~ "'" %}
+{%- set unallocated = "'" ~ var('unallocated_label') ~ "'" %}
+
+with
+
+usages as (
+
+    select * from {{ ref('int_completion_usages__priced') }}
+
+),
+
+allocations as (
+
+    select * from {{ ref('int_costs__allocated') }}
+
+),
+
+api_keys as (
+
+    select * from {{ ref('stg_openai__api_keys') }}
+
+),
+
+projects as (
+
+    select * from {{ ref('stg_openai__projects') }}
+
+),
+
+usage_by_key as (
+
+    select
+        organization,
+        usage_date,
+        coalesce(api_key_id, {{ no_api_key }}) as api_key_id,
+        -- the project of the key's usage, when it used only one
+        case
+            when count(distinct project_id) = 1 then min(project_id)
+        end as usage_project_id,
+        sum(requests) as requests,
+        sum(input_tokens) as input_tokens,
+        sum(cached_input_tokens) as cached_input_tokens,
+        sum(output_tokens) as output_tokens,
+        sum(estimated_cost_usd) as estimated_cost_usd,
+        sum(case when is_priced then 0 else requests end) as unpriced_requests
+
+    from usages
+    group by 1, 2, 3
+
+),
+
+billed_by_key as (
+
+    select
+        organization,
+        usage_date,
+        case
+            when not is_allocated then {{ unallocated }}
+            else coalesce(api_key_id, {{ no_api_key }})
+        end as api_key_id,
+        sum(billed_cost_usd) as billed_cost_usd
+
+    from allocations
+    group by 1, 2, 3
+
+),
+
+joined as (
+
+    select
+        coalesce(usage_by_key.organization, billed_by_key.organization) as organization,
+        coalesce(usage_by_key.usage_date, billed_by_key.usage_date) as usage_date,
+        coalesce(usage_by_key.api_key_id, billed_by_key.api_key_id) as api_key_id,
+        usage_by_key.usage_project_id,
+        usage_by_key.requests,
+        usage_by_key.input_tokens,
+        usage_by_key.cached_input_tokens,
+        usage_by_key.output_tokens,
+        usage_by_key.estimated_cost_usd,
+        usage_by_key.unpriced_requests,
+        billed_by_key.billed_cost_usd
+
+    from usage_by_key
+    full outer join billed_by_key
+        on
+            usage_by_key.organization = billed_by_key.organization
+            and usage_by_key.usage_date = billed_by_key.usage_date
+            and usage_by_key.api_key_id = billed_by_key.api_key_id
+
+),
+
+final as (
+
+    select
+        joined.organization,
+        joined.usage_date,
+        joined.api_key_id,
+        case
+            when joined.api_key_id in ({{ no_api_key }}, {{ unallocated }}) then joined.api_key_id
+            else api_keys.api_key_name
+        end as api_key_name,
+        api_keys.redacted_value,
+        api_keys.owner_type,
+        api_keys.owner_id,
+        api_keys.owner_name,
+        api_keys.owner_email,
+        coalesce(api_keys.project_id, joined.usage_project_id) as project_id,
+        projects.project_name,
+        cast(coalesce(joined.requests, 0) as {{ dbt.type_bigint() }}) as requests,
+        cast(coalesce(joined.input_tokens, 0) as {{ dbt.type_bigint() }}) as input_tokens,
+        cast(
+            coalesce(joined.cached_input_tokens, 0) as {{ dbt.type_bigint() }}
+        ) as cached_input_tokens,
+        cast(coalesce(joined.output_tokens, 0) as {{ dbt.type_bigint() }}) as output_tokens,
+        joined.estimated_cost_usd,
+        cast(
+            coalesce(joined.unpriced_requests, 0) as {{ dbt.type_bigint() }}
+        ) as unpriced_requests,
+        cast(coalesce(joined.billed_cost_usd, 0) as {{ type_double() }}) as billed_cost_usd
+
+    from joined
+    left join api_keys
+        on
+            joined.organization = api_keys.organization
+            and joined.api_key_id = api_keys.api_key_id
+    left join projects
+        on
+            joined.organization = projects.organization
+            and coalesce(api_keys.project_id, joined.usage_project_id) = projects.project_id
+
+)
+
+select * from final

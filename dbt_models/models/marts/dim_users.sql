@@ -1,0 +1,25 @@
+{#- One row per organization and member. -#}
+
+with
+
+users as (
+
+    select * from {{ ref('stg_openai__users') }}
+
+),
+
+final as (
+
+    select
+        organization,
+        user_id,
+        user_name,
+        email,
+        organization_role,
+        added_at
+
+    from users
+
+)
+
+select * from final

@@ -1,0 +1,50 @@
+"""Reliability, CI subset: one case per group of `make reliability` (issue 8).
+
+Each case runs the real `python -m assets.backfill` against a simulator subprocess (through the
+fault proxy where it injects faults) and compares every mart with an undisturbed reference run.
+The whole suite, with every case, is `make reliability`; its last results are RELIABILITY.md.
+
+Crashes are not in this subset yet: after a SIGKILL the killed run keeps the Dagster `duckdb`
+pool slot and the re-run waits for it forever (RELIABILITY.md, bug 1). Add
+`cases.crash_case(suite, kills=1, verify_every=1)` here once that is fixed.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from reliability import cases
+from reliability.cases import Suite
+from scripts.sim_process import simulator_process
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def suite(tmp_path_factory):
+    """One simulator and one reference run shared by the module's cases."""
+    with simulator_process(3) as (sim_url, _):
+        yield Suite(tmp_path_factory.mktemp("reliability"), sim_url, quick=True)
+
+
+def _passed(result: cases.CaseResult) -> None:
+    assert result.outcome == "pass", f"{result.group} / {result.name}: {result.detail}"
+
+
+def test_api_fault_5xx_burst_is_retried_and_marts_equal_reference(suite):
+    fault = next(f for f in cases.api_faults() if f.name.startswith("5xx"))
+    _passed(cases.run_api_fault(suite, fault))
+
+
+def test_scheduled_run_and_backfill_overlapping_are_serialized(suite):
+    _passed(cases.overlap_same_home(suite))
+
+
+def test_start_after_end_is_one_clear_error_and_nothing_is_written(suite):
+    bad = next(b for b in cases.bad_inputs() if b.name == "START after END")
+    _passed(cases.run_bad_input(suite, bad))
+
+
+def test_admin_key_appears_nowhere_after_the_runs(suite):
+    """Last on purpose: scans everything the cases above wrote."""
+    _passed(cases.secrets_scan(suite))

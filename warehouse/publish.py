@@ -1,0 +1,211 @@
+"""Publishing for BI tools: every mart as Parquet and CSV, plus a serving DuckDB file of views.
+
+BI tools never open the working file (DuckDB allows one writer, and a reader blocks it). After
+every successful run `publish()` writes, into the serving folder:
+
+    parquet/<mart>.parquet   each mart, written to a temporary file and swapped in with
+                             os.replace, so a reader sees the old or the new file, never half
+    csv/<mart>.csv           the same, for spreadsheet users
+    openai_usage.duckdb      views only (`select * from read_parquet(...)`), in storage version
+                             v1.4.0 so DuckDB 1.4 drivers (JDBC, ODBC, duckdb_engine) open it
+    manifest.json            what was published, when, with row counts
+
+Why views over Parquet rather than a snapshot DuckDB file swapped in: a dashboard that keeps
+the serving file open then sees new data on its next query (the view reads the replaced Parquet
+file), and the pipeline never has to touch, lock or rename a file a reader holds, which
+Windows refuses. The serving DuckDB file is rewritten only when the set of marts changes.
+
+Relocatable views: DuckDB resolves a relative `read_parquet` path against the reader's working
+directory, not the database file. Each view therefore computes its folder at query time:
+the variable `openai_usage_serving_dir` when the reader sets it, else the folder of the opened
+database file (DuckDB's default `temp_directory` is `<database file>.tmp`), else the folder it
+was published to. So the serving folder works from any working directory and after being
+copied to another machine or a file share, when the serving file is opened as the database
+(as every BI connector does). A session that ATTACHes the copy from an in-memory database sets
+the variable first (`SET VARIABLE openai_usage_serving_dir = '/path/to/serving'`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+SERVING_DB_NAME = "openai_usage.duckdb"
+PARQUET_DIR = "parquet"
+CSV_DIR = "csv"
+MANIFEST_NAME = "manifest.json"
+SERVING_DIR_VARIABLE = "openai_usage_serving_dir"
+# DuckDB 2.0 writes storage v2.0.0+ by default, which DuckDB 1.x drivers cannot read.
+STORAGE_VERSION = "v1.4.0"
+# Header version number DuckDB writes for storage v1.4.0 (bytes 12..20 of the file).
+STORAGE_VERSION_NUMBER = 67
+MARTS_SCHEMA = "marts"
+# Bumped when the view SQL changes, so an existing serving file is rebuilt.
+_VIEW_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Published:
+    serving_dir: Path
+    serving_db: Path
+    marts: dict[str, int]  # mart -> row count
+    serving_db_rebuilt: bool
+
+
+def mart_names(con: duckdb.DuckDBPyConnection, schema: str = MARTS_SCHEMA) -> list[str]:
+    """The tables of schema `marts` (views and other schemas are not published)."""
+    rows = con.execute(
+        "select table_name from information_schema.tables"
+        " where table_schema = ? and table_type = 'BASE TABLE' order by table_name",
+        [schema],
+    ).fetchall()
+    return [name for (name,) in rows]
+
+
+def _quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _atomic_copy(con: duckdb.DuckDBPyConnection, query: str, target: Path, options: str) -> None:
+    """COPY `query` to a temporary file beside `target`, then swap it in with os.replace."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        con.execute(f"copy ({query}) to {_quote_literal(str(tmp))} ({options})")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def export_mart(con: duckdb.DuckDBPyConnection, mart: str, serving_dir: Path) -> int:
+    """Write one mart to Parquet and CSV (each swapped in atomically); return its row count."""
+    query = f"select * from {MARTS_SCHEMA}.{_quote_identifier(mart)}"
+    # Parquet v1 with snappy: the most widely readable flavour (Power BI, Excel, Tableau, Spark).
+    _atomic_copy(
+        con,
+        query,
+        serving_dir / PARQUET_DIR / f"{mart}.parquet",
+        "format parquet, compression snappy, parquet_version v1",
+    )
+    _atomic_copy(con, query, serving_dir / CSV_DIR / f"{mart}.csv", "format csv, header true")
+    return con.execute(f"select count(*) from ({query})").fetchone()[0]
+
+
+def parquet_location_sql(mart: str, published_dir: Path) -> str:
+    """SQL for the Parquet file of `mart`, resolved at query time (see the module docstring)."""
+    folder = (
+        f"coalesce(getvariable({_quote_literal(SERVING_DIR_VARIABLE)}),"
+        " nullif(parse_dirpath(current_setting('temp_directory')), ''),"
+        f" {_quote_literal(published_dir.as_posix())})"
+    )
+    return f"{folder} || '/{PARQUET_DIR}/{mart}.parquet'"
+
+
+def view_sql(mart: str, published_dir: Path) -> str:
+    return (
+        f"create or replace view main.{_quote_identifier(mart)} as select * from"
+        f" read_parquet({parquet_location_sql(mart, published_dir)})"
+    )
+
+
+def build_serving_db(target: Path, marts: Iterable[str], serving_dir: Path) -> None:
+    """Write a serving DuckDB file of views (storage v1.4.0) and swap it in atomically.
+
+    The Parquet files must exist: DuckDB binds a view when it is created.
+    """
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    con = duckdb.connect()
+    try:
+        con.execute(f"set variable {SERVING_DIR_VARIABLE} = {_quote_literal(str(serving_dir))}")
+        con.execute(
+            f"attach {_quote_literal(str(tmp))} as serving"
+            f" (storage_version {_quote_literal(STORAGE_VERSION)})"
+        )
+        con.execute("use serving")
+        for mart in marts:
+            con.execute(view_sql(mart, serving_dir))
+        con.execute("use memory")
+        con.execute("detach serving")
+        con.close()
+        os.replace(tmp, target)
+    finally:
+        con.close()
+        tmp.unlink(missing_ok=True)
+        Path(f"{tmp}.wal").unlink(missing_ok=True)
+
+
+def storage_version_number(path: Path) -> int:
+    """The storage version number in a DuckDB file's header (67 for v1.4.0, 999 for v2.0.0+)."""
+    with path.open("rb") as handle:
+        header = handle.read(20)
+    if header[8:12] != b"DUCK":
+        raise ValueError(f"{path} is not a DuckDB database file")
+    return int.from_bytes(header[12:20], "little")
+
+
+def _read_manifest(serving_dir: Path) -> dict:
+    try:
+        return json.loads((serving_dir / MANIFEST_NAME).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_manifest(serving_dir: Path, manifest: dict) -> None:
+    target = serving_dir / MANIFEST_NAME
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, target)
+
+
+def _remove_stale(serving_dir: Path, marts: list[str]) -> None:
+    """Delete the files of marts that no longer exist (only files this module writes)."""
+    for folder, suffix in ((PARQUET_DIR, ".parquet"), (CSV_DIR, ".csv")):
+        for path in (serving_dir / folder).glob(f"*{suffix}"):
+            if path.stem not in marts:
+                path.unlink(missing_ok=True)
+
+
+def publish(working_db: Path, serving_dir: Path) -> Published:
+    """Publish every mart of `working_db` into `serving_dir` (see the module docstring).
+
+    Opens the working file read-only and closes it before returning. Never opens the serving
+    DuckDB file in place, so readers holding it never block a run.
+    """
+    serving_dir = Path(serving_dir).resolve()
+    serving_dir.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(working_db), read_only=True) as con:
+        marts = mart_names(con)
+        counts = {mart: export_mart(con, mart, serving_dir) for mart in marts}
+    serving_db = serving_dir / SERVING_DB_NAME
+    previous = _read_manifest(serving_dir)
+    wanted = {
+        "marts": marts,
+        "view_format": _VIEW_FORMAT,
+        "published_to": serving_dir.as_posix(),
+        "storage_version": STORAGE_VERSION,
+    }
+    rebuild = not serving_db.exists() or any(previous.get(k) != v for k, v in wanted.items())
+    if rebuild:
+        build_serving_db(serving_db, marts, serving_dir)
+    _remove_stale(serving_dir, marts)
+    _write_manifest(
+        serving_dir,
+        {
+            **wanted,
+            "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "row_counts": counts,
+            "serving_db": SERVING_DB_NAME,
+        },
+    )
+    return Published(serving_dir, serving_db, counts, rebuild)
