@@ -5,7 +5,8 @@ one writer process at a time.
 """
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -141,9 +142,28 @@ def build_usage_assets(settings: Settings, partitions: dg.PartitionsDefinition) 
                 organization=organization,
             )
 
-        yield from load_each_organization(context, dlt, openai, source)
+        results = load_each_organization(context, dlt, openai, source)
+        yield from with_rows_by_day(results, settings.warehouse_path, window)
 
     return openai_usage_assets
+
+
+def with_rows_by_day(
+    results: Iterable[dg.MaterializeResult], path: Path, window: dg.TimeWindow
+) -> Iterator[dg.MaterializeResult]:
+    """Add what each day of the window contained (rows per day and organization) to each result.
+
+    A single-run backfill reports one materialization per partition with the same metadata, so
+    every partition shows the whole table and can find its own day in it.
+    """
+    for result in results:
+        rows = queries.rows_by_day(
+            path, result.asset_key.path[-1], window.start.date(), window.end.date()
+        )
+        metadata = dict(result.metadata or {})
+        metadata["rows_by_day"] = dg.MetadataValue.md(queries.rows_by_day_markdown(rows))
+        metadata["days_loaded"] = len({day for day, _, _ in rows})
+        yield dg.MaterializeResult(asset_key=result.asset_key, metadata=metadata)
 
 
 def build_directory_assets(settings: Settings) -> Any:

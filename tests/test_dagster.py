@@ -101,6 +101,17 @@ def test_one_partition_then_a_range_materialize_everything(sim_env, tmp_path):
             )
         }
         assert (("raw", "completions_usage"), day) in parts
+        usage_event = next(
+            m
+            for m in (
+                e.event_specific_data.materialization
+                for e in one.get_asset_materialization_events()
+            )
+            if m.asset_key == dg.AssetKey(["raw", "completions_usage"])
+        )
+        # Partition metadata says what the day's load contained.
+        assert f"| {day} | default |" in usage_event.metadata["rows_by_day"].value
+        assert usage_event.metadata["days_loaded"].value == 1
         assert (("marts", "cost_by_model_daily"), None) in parts
 
         start = (TODAY - dt.timedelta(days=9)).isoformat()

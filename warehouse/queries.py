@@ -23,7 +23,42 @@ def model_days(path: Path) -> list[tuple[str, dt.date]]:
         has_table = con.execute(
             "select count(*) from information_schema.tables "
             "where table_schema = 'raw' and table_name = 'completions_usage'"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         if not has_table:
             return []
         return [(model, day) for model, day in con.execute(_MODEL_DAYS).fetchall()]
+
+
+def rows_by_day(
+    path: Path, table: str, first: dt.date, end: dt.date
+) -> list[tuple[dt.date, str, int]]:
+    """Rows per (day, organization) of a bucketed raw table in `[first, end)`.
+
+    What a partition's load contained, for the Dagster UI. `table` must be a raw table name; it
+    is looked up, never spliced into SQL text.
+    """
+    if not path.exists():
+        return []
+    with duckdb.connect(str(path), read_only=True) as con:
+        known = con.execute(
+            "select count(*) from information_schema.columns where table_schema = 'raw' "
+            "and table_name = ? and column_name = 'bucket_date'",
+            [table],
+        ).fetchall()[0][0]
+        if not known:
+            return []
+        day = duckdb.ColumnExpression("bucket_date")
+        relation = con.table(f"raw.{table}").filter(
+            (day >= duckdb.ConstantExpression(first)) & (day < duckdb.ConstantExpression(end))
+        )
+        counted = relation.aggregate(
+            "bucket_date, organization, count(*) as row_count", "bucket_date, organization"
+        )
+        return sorted(counted.fetchall())
+
+
+def rows_by_day_markdown(rows: list[tuple[dt.date, str, int]]) -> str:
+    """A small Markdown table of `rows_by_day`."""
+    lines = ["| day | organization | rows |", "|---|---|---:|"]
+    lines += [f"| {day} | {org} | {count:,} |" for day, org, count in rows]
+    return "\n".join(lines)
