@@ -28,8 +28,6 @@ install: .venv/.installed $(DAGSTER_HOME)/dagster.yaml
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
 		|| python3 -m pip install --quiet uv
 	$(UV) sync --frozen
-	WAREHOUSE_PATH=$${WAREHOUSE_PATH:-$(CURDIR)/warehouse/openai_usage.duckdb} \
-		$(RUN) dbt parse --quiet --project-dir dbt_models --profiles-dir dbt_models
 	@touch $@
 
 $(DAGSTER_HOME)/dagster.yaml:
@@ -67,19 +65,20 @@ docs: install
 	@dir="$(DOCS_DIR)"; dir="$${dir:-$(CURDIR)/warehouse/serving}"; \
 	case "$$dir" in /*) ;; *) dir="$(CURDIR)/$$dir" ;; esac; \
 	WAREHOUSE_PATH=$${WAREHOUSE_PATH:-$(CURDIR)/warehouse/openai_usage.duckdb} \
-		$(RUN) dbt docs generate --quiet --project-dir dbt_models --profiles-dir dbt_models \
+		$(RUN) dbt docs generate --quiet --project-dir "$(CURDIR)/dbt_models" \
+		--profiles-dir "$(CURDIR)/dbt_models" \
 		--target lint --empty-catalog --static --target-path "$$dir/dbt_docs" \
 		&& echo "dbt docs: $$dir/dbt_docs/static_index.html (or: cd $$dir/dbt_docs && python -m http.server)"
 
 lint: install
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) sqlfluff lint dbt_models
+	DBT_TARGET_PATH=$(CURDIR)/dbt_models/target/sqlfluff $(RUN) sqlfluff lint dbt_models
 
 format: install
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
-	$(RUN) sqlfluff fix dbt_models
+	DBT_TARGET_PATH=$(CURDIR)/dbt_models/target/sqlfluff $(RUN) sqlfluff fix dbt_models
 
 clean:
 	rm -rf .venv warehouse/*.duckdb warehouse/serving warehouse/.dlt dbt_models/target
