@@ -25,6 +25,7 @@ import duckdb
 
 from assets.ingestion import DUCKDB_POOL
 from warehouse import paths
+from warehouse.markdown import markdown_table
 
 FRESHNESS_KEY = dg.AssetKey(["marts", "cost_by_line_item_daily"])
 RECONCILIATION_KEY = dg.AssetKey(["marts", "cost_by_model_daily"])
@@ -61,16 +62,6 @@ def reconciliation_threshold_pct() -> float:
 
 def _connect() -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(paths.warehouse_path()), read_only=True)
-
-
-def _markdown(rows: list[tuple], columns: list[str], limit: int = 20) -> str:
-    if not rows:
-        return "(none)"
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows[:limit]]
-    if len(rows) > limit:
-        lines.append(f"| … {len(rows) - limit} more |" + " |" * (len(columns) - 1))
-    return "\n".join(lines)
 
 
 def freshness_result(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> dg.AssetCheckResult:
@@ -131,7 +122,9 @@ def reconciliation_result(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult
             "max_abs_drift_pct": None if worst is None else round(float(worst), 4),
             "over_threshold": len(rows),
             "drifting_model_days": dg.MetadataValue.md(
-                _markdown(rows, ["organization", "day", "model", "billed", "estimated", "drift %"])
+                markdown_table(
+                    ["organization", "day", "model", "billed", "estimated", "drift %"], rows, 20
+                )
             ),
         },
     )
@@ -149,7 +142,9 @@ def unpriced_result(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
         metadata={
             "unpriced_models": len(rows),
             "models": dg.MetadataValue.md(
-                _markdown(rows, ["organization", "model", "reason", "first", "last", "requests"])
+                markdown_table(
+                    ["organization", "model", "reason", "first", "last", "requests"], rows, 20
+                )
             ),
         },
     )
@@ -192,7 +187,7 @@ def sums_result(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
             "raw_billed_cost_usd": float(raw_billed),
             "mart_billed_cost_usd": dg.MetadataValue.json(billed),
             "mismatches": dg.MetadataValue.md(
-                _markdown(mismatches, ["mart", "column", "mart total", "raw total"])
+                markdown_table(["mart", "column", "mart total", "raw total"], mismatches, 20)
             ),
         },
     )

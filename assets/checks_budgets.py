@@ -16,6 +16,7 @@ import duckdb
 
 from assets.ingestion import DUCKDB_POOL
 from assets.settings import Settings
+from warehouse.markdown import markdown_table
 
 BUDGET_STATUS_KEY = dg.AssetKey(["marts", "budget_status"])
 ANOMALIES_KEY = dg.AssetKey(["marts", "spend_anomalies"])
@@ -98,12 +99,8 @@ def _query(settings: Settings, sql: str, params: list | None = None) -> list[tup
         return con.execute(sql, params or []).fetchall()
 
 
-def _markdown(alerts: list[dict[str, Any]], columns: list[str]) -> str:
-    if not alerts:
-        return "(none)"
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(str(a.get(c, "")) for c in columns) + " |" for a in alerts]
-    return "\n".join(lines)
+def _alert_table(alerts: list[dict[str, Any]], columns: list[str]) -> str:
+    return markdown_table(columns, [[a.get(c, "") for c in columns] for a in alerts])
 
 
 def build_budget_checks(settings: Settings) -> list[dg.AssetChecksDefinition]:
@@ -127,7 +124,7 @@ def build_budget_checks(settings: Settings) -> list[dg.AssetChecksDefinition]:
                 "warn": len(alerts) - breaches,
                 "breach": breaches,
                 "current_periods": dg.MetadataValue.md(
-                    _markdown(
+                    _alert_table(
                         current,
                         [
                             "budget",
@@ -161,7 +158,7 @@ def build_budget_checks(settings: Settings) -> list[dg.AssetChecksDefinition]:
             metadata={
                 "spikes": len(alerts),
                 "recent_spikes": dg.MetadataValue.md(
-                    _markdown(
+                    _alert_table(
                         alerts,
                         ["date", "scope_type", "scope", "amount_usd", "baseline_usd", "factor"],
                     )  # fmt: skip

@@ -19,6 +19,7 @@ from assets.settings import Settings
 from pipelines.model_prices import model_prices
 from pipelines.openai_admin import AdminApiError, openai_directory, openai_usage
 from warehouse import queries
+from warehouse.markdown import markdown_table
 
 DUCKDB_POOL = "duckdb"
 USAGE_KEY = dg.AssetKey(["raw", "completions_usage"])
@@ -161,7 +162,9 @@ def with_rows_by_day(
             path, result.asset_key.path[-1], window.start.date(), window.end.date()
         )
         metadata = dict(result.metadata or {})
-        metadata["rows_by_day"] = dg.MetadataValue.md(queries.rows_by_day_markdown(rows))
+        metadata["rows_by_day"] = dg.MetadataValue.md(
+            markdown_table(["day", "organization", "rows"], rows)
+        )
         metadata["days_loaded"] = len({day for day, _, _ in rows})
         yield dg.MaterializeResult(asset_key=result.asset_key, metadata=metadata)
 

@@ -13,8 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from scripts.sim_process import ready_process
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
-READY = "SIMULATOR_READY "
+
 RESULT = "BENCH_RESULT "
 
 
@@ -129,25 +131,5 @@ def replayer(pages_dir: Path) -> Iterator[str]:
         yield base_url
 
 
-@contextlib.contextmanager
-def _serving(argv: list[str]) -> Iterator[tuple[subprocess.Popen, str]]:
-    proc = subprocess.Popen(
-        argv,
-        cwd=REPO_ROOT,
-        env=worker_env(),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = proc.stdout.readline() if proc.stdout else ""
-        if not line.startswith(READY):
-            raise RuntimeError(f"{argv[2]} did not start (exit code {proc.poll()}): {line!r}")
-        yield proc, line[len(READY) :].strip()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def _serving(argv: list[str]) -> contextlib.AbstractContextManager[tuple[subprocess.Popen, str]]:
+    return ready_process(argv, env=worker_env(), stdin=True)

@@ -13,24 +13,37 @@ READY = "SIMULATOR_READY "
 
 
 @contextlib.contextmanager
-def simulator_process(seed: int = 42, *extra_args: str) -> Iterator[tuple[str, str]]:
-    """Start `python -m simulator` on a free port; yield (base_url, admin key); stop it after."""
-    from simulator import ADMIN_KEY
-
+def ready_process(
+    argv: list[str], env: dict[str, str] | None = None, stdin: bool = False
+) -> Iterator[tuple[subprocess.Popen, str]]:
+    """Start a server that prints `SIMULATOR_READY <url>` first; yield (process, url); stop it."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "--port", "0", "--seed", str(seed), *extra_args],
+        argv,
         cwd=REPO_ROOT,
+        env=env,
+        stdin=subprocess.PIPE if stdin else None,
         stdout=subprocess.PIPE,
         text=True,
     )
     try:
         line = proc.stdout.readline() if proc.stdout else ""
         if not line.startswith(READY):
-            raise RuntimeError(f"simulator did not start (exit code {proc.poll()}): {line!r}")
-        yield line[len(READY) :].strip(), ADMIN_KEY
+            raise RuntimeError(f"{argv[2]} did not start (exit code {proc.poll()}): {line!r}")
+        yield proc, line[len(READY) :].strip()
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
+
+
+@contextlib.contextmanager
+def simulator_process(seed: int = 42, *extra_args: str) -> Iterator[tuple[str, str]]:
+    """Start `python -m simulator` on a free port; yield (base_url, admin key); stop it after."""
+    from simulator import ADMIN_KEY
+
+    argv = [sys.executable, "-m", "simulator", "--port", "0", "--seed", str(seed), *extra_args]
+    with ready_process(argv) as (_, base_url):
+        yield base_url, ADMIN_KEY

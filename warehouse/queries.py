@@ -55,10 +55,3 @@ def rows_by_day(
             "bucket_date, organization, count(*) as row_count", "bucket_date, organization"
         )
         return sorted(counted.fetchall())
-
-
-def rows_by_day_markdown(rows: list[tuple[dt.date, str, int]]) -> str:
-    """A small Markdown table of `rows_by_day`."""
-    lines = ["| day | organization | rows |", "|---|---|---:|"]
-    lines += [f"| {day} | {org} | {count:,} |" for day, org, count in rows]
-    return "\n".join(lines)

@@ -22,13 +22,13 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from warehouse import paths
+from warehouse.markdown import markdown_table
 
 REPORT_FILE = "report.html"
 DEFAULT_DAYS = 30
@@ -395,24 +395,6 @@ def read_report_data(
             budget_status=read(BUDGET_STATUS),
             spend_anomalies=read(SPEND_ANOMALIES),
         )
-
-
-def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """A GitHub-style Markdown table (Dagster renders it in the asset's metadata)."""
-
-    def cell(value: object) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, float | Decimal):
-            text = f"{value:,.4f}".rstrip("0").rstrip(".")
-        else:
-            text = str(value)
-        return text.replace("|", "\\|").replace("\n", " ")
-
-    head = "| " + " | ".join(columns) + " |"
-    rule = "|" + "---|" * len(columns)
-    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return "\n".join([head, rule, *body])
 
 
 def table_previews(

@@ -292,6 +292,15 @@ def _versioned(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [helpers.with_row_version(row) for row in rows]
 
 
+def _rows(
+    page: list[dict[str, Any]], columns: dict[str, Any], api: helpers.OrgClient, **extra: Any
+) -> list[dict[str, Any]]:
+    """A directory page as versioned rows: the declared columns, `extra` fields, the org stamp."""
+    return _versioned(
+        [{**{k: item.get(k) for k in columns}, **extra, **api.stamp} for item in page]
+    )
+
+
 @dlt.resource(name="users", columns=_USER_COLUMNS, **_HISTORY)
 def users(api: helpers.OrgClient) -> Iterator[list[dict[str, Any]]]:
     """Organization users, every field the API gives."""
@@ -304,7 +313,7 @@ def projects(api: helpers.OrgClient) -> Iterator[list[dict[str, Any]]]:
     """Projects, archived ones included: past spend may belong to them."""
     query = {"include_archived": "true"}
     for page in helpers.list_pages(api.client, settings.PROJECTS_PATH, query):
-        yield _versioned([{**{k: p.get(k) for k in _PROJECT_COLUMNS}, **api.stamp} for p in page])
+        yield _rows(page, _PROJECT_COLUMNS, api)
 
 
 @dlt.transformer(name="project_api_keys", columns=_API_KEY_COLUMNS, **_HISTORY)
@@ -329,16 +338,7 @@ def project_service_accounts(
     for project in project_page:
         path = settings.PROJECT_SERVICE_ACCOUNTS_PATH.format(project_id=project["id"])
         for page in _project_pages(api, project, path):
-            yield _versioned(
-                [
-                    {
-                        **{k: a.get(k) for k in _SERVICE_ACCOUNT_COLUMNS},
-                        "project_id": project["id"],
-                        **api.stamp,
-                    }
-                    for a in page
-                ]
-            )
+            yield _rows(page, _SERVICE_ACCOUNT_COLUMNS, api, project_id=project["id"])
 
 
 @dlt.transformer(name="project_users", columns=_PROJECT_USER_COLUMNS, **_HISTORY)
@@ -349,16 +349,7 @@ def project_users(
     for project in project_page:
         path = settings.PROJECT_USERS_PATH.format(project_id=project["id"])
         for page in _project_pages(api, project, path):
-            yield _versioned(
-                [
-                    {
-                        **{k: u.get(k) for k in _PROJECT_USER_COLUMNS},
-                        "project_id": project["id"],
-                        **api.stamp,
-                    }
-                    for u in page
-                ]
-            )
+            yield _rows(page, _PROJECT_USER_COLUMNS, api, project_id=project["id"])
 
 
 def _project_pages(
@@ -387,13 +378,5 @@ def admin_api_keys(api: helpers.OrgClient) -> Iterator[list[dict[str, Any]]]:
 def invites(api: helpers.OrgClient) -> Iterator[list[dict[str, Any]]]:
     """Invitations and their status."""
     for page in helpers.list_pages(api.client, settings.INVITES_PATH):
-        yield _versioned(
-            [
-                {
-                    **{k: i.get(k) for k in _INVITE_COLUMNS},
-                    "projects_json": helpers.as_json(i.get("projects")),
-                    **api.stamp,
-                }
-                for i in page
-            ]
-        )
+        page = [{**i, "projects_json": helpers.as_json(i.get("projects"))} for i in page]
+        yield _rows(page, _INVITE_COLUMNS, api)
