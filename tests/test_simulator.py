@@ -380,7 +380,8 @@ def test_activity_has_a_plausible_shape():
         assert stream.first_day >= day_of(int(midnight.timestamp()))
 
 
-def test_benchmark_profile_has_groups_every_hour_and_builds_fast():
+def test_benchmark_profile_has_groups_every_hour():
+    # How fast a page builds is measured by `make bench` (bench/), not asserted here.
     org = Organization(seed=5, now_ts=NOW_TS, history_days=400, groups_per_hour_target=100)
     query = {
         "start_time": [str(TODAY - 30 * DAY)],
@@ -388,12 +389,9 @@ def test_benchmark_profile_has_groups_every_hour_and_builds_fast():
         "limit": ["168"],
         "group_by": [",".join(DIMENSIONS)],
     }
-    started = time.perf_counter()
     page = reports.usage_completions(org, query, NOW_TS, "error")
     json.dumps(page)
-    elapsed = time.perf_counter() - started
     assert [len(b["results"]) for b in page["data"]] == [100] * 168
-    assert elapsed < 0.5
 
 
 # --------------------------------------------------------------------------------------------
