@@ -40,11 +40,16 @@ def _innermost(exc: BaseException) -> BaseException:
     seen = set()
     while id(exc) not in seen:
         seen.add(id(exc))
-        nxt = getattr(exc, "exception", None) or exc.__cause__ or exc.__context__
+        nxt = getattr(exc, "exception", None) or exc.__cause__ or _context(exc)
         if not isinstance(nxt, BaseException):
             break
         exc = nxt
     return exc
+
+
+def _context(exc: BaseException) -> BaseException | None:
+    """The exception being handled when `exc` was raised, unless `raise ... from None` hid it."""
+    return None if exc.__suppress_context__ else exc.__context__
 
 
 def failure_reason(exc: BaseException, secrets: tuple[str, ...] = ()) -> str:
@@ -52,7 +57,7 @@ def failure_reason(exc: BaseException, secrets: tuple[str, ...] = ()) -> str:
     at the root of dlt's wrapping when there is one. Secrets are masked, whatever the text."""
     cause: BaseException | None = exc
     while cause is not None and not isinstance(cause, AdminApiError | UnusableKeyError):
-        cause = cause.__cause__ or cause.__context__
+        cause = cause.__cause__ or _context(cause)
     chosen = cause or _innermost(exc)
     if isinstance(chosen, requests.ConnectionError):
         text = f"Cannot reach the OpenAI Admin API (check OPENAI_BASE_URL): {chosen}"

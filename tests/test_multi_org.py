@@ -16,6 +16,7 @@ from assets.partitions import daily_partitions
 from assets.resources import build_resources
 from assets.settings import ConfigError, Organization, Settings, parse_organizations
 from pipelines.openai_admin import AdminApiError, openai_usage
+from pipelines.openai_admin.helpers import MalformedBodyError, parse_json_object
 from simulator import ADMIN_KEY, SimulatorConfig, start_simulator
 
 LABS_KEY = "sk-admin-labs-0000000000000000"
@@ -60,6 +61,17 @@ def test_failure_reason_keeps_the_actionable_message_and_masks_secrets():
     except RuntimeError as outer:
         reason = failure_reason(outer, (BAD_KEY,))
     assert reason.startswith("AdminApiError: 403") and BAD_KEY not in reason
+
+
+def test_failure_reason_names_a_malformed_body_not_the_json_parser():
+    try:
+        try:
+            parse_json_object(b'{"object": "page", "data": [', "/v1/organization/costs")
+        except MalformedBodyError as inner:
+            raise RuntimeError("Pipeline execution failed at stage extract") from inner
+    except RuntimeError as outer:
+        reason = failure_reason(outer)
+    assert reason.startswith("MalformedBodyError: The API answered 200 on /v1/organization/costs")
 
 
 @pytest.fixture(scope="module")

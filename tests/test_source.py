@@ -12,6 +12,8 @@ import pytest
 import requests
 
 from pipelines.openai_admin import AdminApiError, openai_directory, openai_usage
+from pipelines.openai_admin.helpers import MalformedBodyError
+from reliability.faultproxy import FaultPlan, FaultProxy, FaultRule
 from simulator import ADMIN_KEY, PROJECT_KEY, SimulatorConfig, start_simulator
 
 TODAY = dt.datetime.now(dt.UTC).date()
@@ -119,6 +121,37 @@ def test_a_429_is_retried_and_nothing_is_lost(pipeline):
         _query(pipeline, "select sum(input_tokens) from raw.completions_usage")[0][0]
         == (truth["input_tokens"])
     )
+
+
+def test_a_malformed_200_body_is_retried_and_nothing_is_lost(sim, pipeline):
+    start, end = TODAY - dt.timedelta(days=5), TODAY - dt.timedelta(days=3)
+    plan = FaultPlan([FaultRule("malformed", path="usage/completions", count=2)])
+    with FaultProxy(sim.base_url, plan) as proxy:
+        pipeline.run(openai_usage(start, end, "1d", base_url=proxy.base_url, api_key=ADMIN_KEY))
+    truth = _api_totals(sim.base_url, start, end, "1d")
+    assert plan.rules[0].applied == 2
+    loaded = _query(pipeline, "select sum(input_tokens) from raw.completions_usage")[0][0]
+    assert loaded == truth["input_tokens"]
+
+
+def test_a_body_that_never_parses_fails_with_what_arrived(monkeypatch, sim, pipeline):
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "2")
+    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0")
+    start, end = TODAY - dt.timedelta(days=5), TODAY - dt.timedelta(days=3)
+    plan = FaultPlan([FaultRule("malformed", path="usage/completions", count=100)])
+    with FaultProxy(sim.base_url, plan) as proxy, pytest.raises(Exception) as failure:
+        source = openai_usage(start, end, "1d", base_url=proxy.base_url, api_key=ADMIN_KEY)
+        pipeline.run(source)
+    chain, exc = [], failure.value
+    while exc is not None:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    malformed = [e for e in chain if isinstance(e, MalformedBodyError)]
+    assert malformed, chain
+    assert "not valid JSON" in str(malformed[0]) and "/organization/usage/completions" in str(
+        malformed[0]
+    )
+    assert plan.rules[0].applied == 2  # both attempts, then the clear error
 
 
 def test_reloading_a_window_replaces_it_including_vanished_rows(sim, pipeline):

@@ -26,6 +26,7 @@ from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 from requests import HTTPError, Response
 from requests.adapters import HTTPAdapter
+from requests.exceptions import ChunkedEncodingError
 
 from . import settings
 
@@ -310,16 +311,41 @@ class OrgClient:
         return {"organization": self.organization}
 
 
+class MalformedBodyError(ChunkedEncodingError):
+    """A 200 whose body is not the JSON object the API sends: cut short or garbled in transit.
+
+    A subclass of `ChunkedEncodingError` so dlt's retrying session retries it (with backoff) like
+    any other broken transfer; only if every attempt fails does the run stop, with this message.
+    """
+
+
 def parse_body_once(response: Response, *args: Any, **kwargs: Any) -> None:
     """Parse a successful body once, with orjson, and serve that parse to every `.json()` call.
 
     dlt's RESTClient calls `response.json()` for the data and again in the cursor paginator;
     requests does not cache it, so each 10 MB page was parsed twice (with simplejson). orjson
-    comes with dlt and parses about twice as fast.
+    comes with dlt and parses about twice as fast. A body that does not parse is retried.
     """
     if response.status_code == 200:
-        body = orjson.loads(response.content)
+        body = parse_json_object(response.content, response.request.path_url.split("?")[0])
         response.json = lambda **_: body  # type: ignore[method-assign]
+
+
+def parse_json_object(content: bytes, path: str) -> dict[str, Any]:
+    """The JSON object of a 200 body, or `MalformedBodyError` saying what arrived."""
+    try:
+        body = orjson.loads(content)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedBodyError(
+            f"The API answered 200 on {path} with a body that is not valid JSON "
+            f"({len(content)} bytes; {exc}). Retried; if it persists, re-run the window later."
+        ) from None
+    if not isinstance(body, dict):
+        raise MalformedBodyError(
+            f"The API answered 200 on {path} with JSON that is not an object "
+            f"({type(body).__name__}). Retried; if it persists, re-run the window later."
+        )
+    return body
 
 
 def bucket_pages(
