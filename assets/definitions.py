@@ -6,7 +6,12 @@ from assets.budgets import build_budgets_asset
 from assets.checks import build_mart_checks
 from assets.checks_budgets import build_budget_checks
 from assets.dbt import build_dbt_assets, dbt_project
-from assets.ingestion import build_directory_assets, build_price_assets, build_usage_assets
+from assets.ingestion import (
+    build_directory_assets,
+    build_legacy_usage_assets,
+    build_price_assets,
+    build_usage_assets,
+)
 from assets.partitions import daily_partitions
 from assets.publishing import build_publishing_asset
 from assets.report import build_report_asset
@@ -20,9 +25,13 @@ from assets.settings import Settings
 def defs() -> dg.Definitions:
     settings = Settings.from_env()
     project = dbt_project()
+    partitions = daily_partitions(settings.usage_start_date)
+    # The legacy endpoint is opt-in: slow (5 requests a minute) and undocumented.
+    legacy = [build_legacy_usage_assets(settings, partitions)] if settings.legacy_usage else []
     return dg.Definitions(
         assets=[
-            build_usage_assets(settings, daily_partitions(settings.usage_start_date)),
+            build_usage_assets(settings, partitions),
+            *legacy,
             build_directory_assets(settings),
             build_price_assets(settings),
             build_dbt_assets(project),

@@ -17,7 +17,12 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from assets.resources import OpenAIAdminResource, UnusableKeyError, dlt_pipeline
 from assets.settings import Settings
 from pipelines.model_prices import model_prices
-from pipelines.openai_admin import AdminApiError, openai_directory, openai_usage
+from pipelines.openai_admin import (
+    AdminApiError,
+    openai_directory,
+    openai_legacy_usage,
+    openai_usage,
+)
 from warehouse import queries
 from warehouse.markdown import markdown_table
 
@@ -146,6 +151,7 @@ def build_usage_assets(settings: Settings, partitions: dg.PartitionsDefinition) 
                 base_url=openai.base_url,
                 api_key=api_key,
                 organization=organization,
+                requests_per_second=settings.requests_per_second,
             )
 
         results = load_each_organization(context, dlt, openai, source)
@@ -174,6 +180,49 @@ def with_rows_by_day(
         yield dg.MaterializeResult(asset_key=result.asset_key, metadata=metadata)
 
 
+def build_legacy_usage_assets(settings: Settings, partitions: dg.PartitionsDefinition) -> Any:
+    """The legacy per-day `GET /v1/usage?date=` (`OPENAI_LEGACY_USAGE=1`; off by default).
+
+    One request per day at the endpoint's pace of about 5 a minute: a year takes 73 minutes.
+    """
+
+    @dlt_assets(
+        dlt_source=openai_legacy_usage(
+            start=settings.usage_start_date, end=dt.date.today(), api_key=""
+        ),
+        dlt_pipeline=dlt_pipeline("openai_legacy_usage", settings),
+        name="openai_legacy_usage",
+        group_name="ingestion",
+        dagster_dlt_translator=RawTranslator(),
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=DUCKDB_POOL,
+    )
+    def openai_legacy_usage_assets(
+        context: dg.AssetExecutionContext, dlt: DagsterDltResource, openai: OpenAIAdminResource
+    ) -> Iterator[Any]:
+        window = context.partition_time_window
+        days = (window.end - window.start).days
+        context.log.info(
+            f"Loading legacy /v1/usage for {days} day(s) from {window.start:%Y-%m-%d}: one request "
+            "a day, about 5 a minute"
+        )
+
+        def source(organization: str, api_key: str) -> Any:
+            return openai_legacy_usage(
+                start=window.start,
+                end=window.end,
+                base_url=openai.base_url,
+                api_key=api_key,
+                organization=organization,
+            )
+
+        results = load_each_organization(context, dlt, openai, source)
+        yield from with_rows_by_day(results, settings.warehouse_path, window)
+
+    return openai_legacy_usage_assets
+
+
 def build_directory_assets(settings: Settings) -> Any:
     """Users, projects and API keys: small, refreshed whole on every run."""
 
@@ -190,7 +239,10 @@ def build_directory_assets(settings: Settings) -> Any:
     ) -> Iterator[Any]:
         def source(organization: str, api_key: str) -> Any:
             return openai_directory(
-                base_url=openai.base_url, api_key=api_key, organization=organization
+                base_url=openai.base_url,
+                api_key=api_key,
+                organization=organization,
+                requests_per_second=settings.requests_per_second,
             )
 
         yield from load_each_organization(context, dlt, openai, source)

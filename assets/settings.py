@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -70,6 +71,8 @@ class Settings:
     organizations: tuple[Organization, ...] = (
         Organization(DEFAULT_ORGANIZATION, DEFAULT_KEY_VARIABLE),
     )
+    requests_per_second: float | None = api.REQUESTS_PER_SECOND
+    legacy_usage: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -87,6 +90,8 @@ class Settings:
             ) from None
         if start > dt.datetime.now(dt.UTC).date():
             raise ConfigError(f"USAGE_START_DATE={start_text} is in the future.")
+        rate = parse_request_rate(os.environ.get("OPENAI_REQUESTS_PER_SECOND"))
+        legacy = parse_flag("OPENAI_LEGACY_USAGE", os.environ.get("OPENAI_LEGACY_USAGE"))
         warehouse = paths.warehouse_path()
         # dbt reads the same variable (profiles.yml); make it the same absolute path.
         os.environ["WAREHOUSE_PATH"] = str(warehouse)
@@ -96,4 +101,40 @@ class Settings:
             usage_start_date=start,
             bucket_width=width,
             organizations=parse_organizations(os.environ.get("OPENAI_ORGANIZATIONS")),
+            requests_per_second=rate,
+            legacy_usage=legacy,
         )
+
+
+def parse_request_rate(text: str | None) -> float | None:
+    """`OPENAI_REQUESTS_PER_SECOND`: the request budget every endpoint of a run shares.
+
+    Unset: the default; `0` or `unlimited`: no client-side pacing (the API's 429s still slow us).
+    """
+    if text is None or not text.strip():
+        return api.REQUESTS_PER_SECOND
+    if text.strip().lower() in ("0", "unlimited"):
+        return None
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = math.nan
+    if not (math.isfinite(rate) and rate > 0):
+        raise ConfigError(
+            f"OPENAI_REQUESTS_PER_SECOND={text!r} is not a rate: give requests per second, "
+            "e.g. 5 or 0.5, or 0 for no client-side limit."
+        )
+    return rate
+
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+
+
+def parse_flag(name: str, text: str | None) -> bool:
+    """An on/off variable; anything but the usual spellings is an error, not a silent off."""
+    value = (text or "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name}={text!r} is not on or off: use 1/true or 0/false.")

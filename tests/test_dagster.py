@@ -62,6 +62,20 @@ def test_definitions_load_with_the_expected_graph(monkeypatch):
     schedule = defs.resolve_schedule_def(daily_refresh.name)
     assert schedule.cron_schedule == "0 2 * * *" and schedule.execution_timezone == "UTC"
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    # The legacy endpoint is opt-in: only its dbt source is declared.
+    assert not graph.get(dg.AssetKey(["raw", "legacy_usage"])).is_materializable
+
+
+def test_the_legacy_usage_asset_exists_only_when_enabled(monkeypatch):
+    monkeypatch.setenv("OPENAI_ADMIN_KEY", ADMIN_KEY)
+    monkeypatch.setenv("OPENAI_LEGACY_USAGE", "1")
+    graph = _load_defs().resolve_asset_graph()
+    legacy = graph.get(dg.AssetKey(["raw", "legacy_usage"]))
+    assert legacy.is_materializable
+    assert isinstance(legacy.partitions_def, dg.DailyPartitionsDefinition)
+    assert legacy.pools == {"duckdb"}
+    staging = dg.AssetKey(["staging", "stg_openai__legacy_usages"])
+    assert dg.AssetKey(["raw", "legacy_usage"]) in graph.get(staging).parent_keys
 
 
 def test_schedule_requests_one_run_over_the_lookback_window(monkeypatch):

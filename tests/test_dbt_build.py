@@ -349,6 +349,34 @@ def test_organization_is_carried_into_every_mart(built):
             assert orgs == [("default",)], mart
 
 
+def test_directory_staging_keeps_the_latest_version_and_flags_what_is_gone(built):
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as connection:
+        accounts = connection.execute(
+            "select service_account_id, service_account_name, is_deleted"
+            " from staging.stg_openai__project_service_accounts order by 1"
+        ).fetchall()
+        members = connection.execute(
+            "select project_id, project_role from staging.stg_openai__project_users order by 1"
+        ).fetchall()
+        invites = connection.execute(
+            "select invite_id, invite_status, accepted_at is not null"
+            " from staging.stg_openai__invites order by 1"
+        ).fetchall()
+        admin = connection.execute(
+            "select admin_api_key_name, owner_name, is_deleted"
+            " from staging.stg_openai__admin_api_keys"
+        ).fetchall()
+        legacy = connection.execute("select count(*) from staging.stg_openai__legacy_usages")
+        legacy_rows = legacy.fetchall()[0][0]
+    # Renamed: the current name; deleted: its last name, flagged.
+    assert accounts == [("svc_acct_1", "ci-agent", False), ("svc_acct_2", "old-bot", True)]
+    # One membership per project, with the role of its latest version.
+    assert members == [("proj_alpha", "owner"), ("proj_beta", "member")]
+    assert invites == [("invite-1", "accepted", True), ("invite-2", "pending", False)]
+    assert admin == [("etl", "Ada", False)]
+    assert legacy_rows == 0  # the optional legacy table is absent: an empty view, not an error
+
+
 @pytest.mark.parametrize("mart", BILLED_MARTS)
 def test_every_billed_mart_sums_to_the_raw_costs_total(built, mart):
     with duckdb.connect(str(built["warehouse"]), read_only=True) as connection:

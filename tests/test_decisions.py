@@ -10,9 +10,9 @@ import pytest
 
 from assets.backfill import BackfillError, parse_range
 from assets.schedules import lookback_range, partition_range_tags
-from assets.settings import ConfigError, Settings
+from assets.settings import ConfigError, Settings, parse_flag, parse_request_rate
 from pipelines.model_prices import price_rates, price_rows
-from pipelines.openai_admin import helpers, schemas
+from pipelines.openai_admin import helpers, schemas, settings
 
 UTC = dt.UTC
 
@@ -236,12 +236,46 @@ def test_parse_range_accepts_a_single_day():
     [
         ("USAGE_BUCKET_WIDTH", "2h", "USAGE_BUCKET_WIDTH"),
         ("USAGE_START_DATE", "soon", "YYYY-MM-DD"),
+        ("OPENAI_REQUESTS_PER_SECOND", "fast", "requests per second"),
+        ("OPENAI_REQUESTS_PER_SECOND", "-3", "requests per second"),
+        ("OPENAI_REQUESTS_PER_SECOND", "inf", "requests per second"),
+        ("OPENAI_LEGACY_USAGE", "maybe", "1/true or 0/false"),
     ],
 )
 def test_settings_name_the_bad_variable(monkeypatch, name, value, message):
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=message):
         Settings.from_env()
+
+
+@pytest.mark.parametrize(
+    ("text", "rate"),
+    [
+        (None, settings.REQUESTS_PER_SECOND),
+        ("", settings.REQUESTS_PER_SECOND),
+        ("2.5", 2.5),
+        ("0", None),
+        ("unlimited", None),
+    ],
+)
+def test_parse_request_rate(text, rate):
+    assert parse_request_rate(text) == rate
+
+
+@pytest.mark.parametrize(
+    ("text", "on"),
+    [
+        (None, False),
+        ("", False),
+        ("0", False),
+        ("off", False),
+        ("1", True),
+        ("TRUE", True),
+        ("yes", True),
+    ],
+)
+def test_parse_flag(text, on):
+    assert parse_flag("X", text) is on
 
 
 def test_arrow_schema_has_marker_and_merge_key():

@@ -21,23 +21,6 @@
 {%- endmacro %}
 
 
-{#- `is_final` of a relation that may predate the column (the completions staging view adds it
-    later): the column when present, otherwise NULL ("unknown"). -#}
-{% macro is_final_or_null(relation) -%}
-    {%- set names = [] -%}
-    {%- if execute -%}
-        {%- for column in adapter.get_columns_in_relation(relation) -%}
-            {%- do names.append(column.name | lower) -%}
-        {%- endfor -%}
-    {%- endif -%}
-    {%- if 'is_final' in names -%}
-        is_final
-    {%- else -%}
-        cast(null as {{ dbt.type_boolean() }}) as is_final
-    {%- endif -%}
-{%- endmacro %}
-
-
 {#- The latest version of every directory row. The directory tables keep history (dlt scd2:
     `_dlt_valid_from`/`_dlt_valid_to`); current-state models want one row per object, deleted
     objects included (their last known name still labels past spend). Tables without history

@@ -4,8 +4,11 @@ Two sources share one client setup:
 - `openai_usage` pulls bucketed usage and costs for a caller-given window `[start, end)`. The
   window is stateless (no dlt cursor state): a reload replaces every day of the window, so late
   or restated numbers and vanished groups are right after a re-run.
-- `openai_directory` pulls users, projects (archived included) and project API keys, merged on
-  their ids so deleted objects keep the names past spend was made under.
+- `openai_directory` pulls users, projects (archived included), each project's API keys, service
+  accounts and users, admin keys and invites, with history, so deleted or renamed objects keep
+  the names past spend was made under.
+- `openai_legacy_usage` (optional) pulls the undocumented per-day `GET /v1/usage?date=`, at its
+  pace of 5 requests a minute, for organizations whose history only it serves.
 
 Run without Dagster: `python -m pipelines.openai_admin 2025-01-01 2025-01-08`.
 """
@@ -24,7 +27,14 @@ import pyarrow as pa
 from . import helpers, schemas, settings
 from .helpers import AdminApiError, Window, align_window
 
-__all__ = ["AdminApiError", "Window", "align_window", "openai_directory", "openai_usage"]
+__all__ = [
+    "AdminApiError",
+    "Window",
+    "align_window",
+    "openai_directory",
+    "openai_legacy_usage",
+    "openai_usage",
+]
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +151,44 @@ def costs_by_api_key(pull: _Pull) -> Iterator[pa.Table]:
     except helpers.UnsupportedParameterError as exc:
         # APIs before the 2026 spec refuse group_by=api_key_id; the per-project costs still load.
         log.warning("Costs by API key are not available from this API: %s", exc)
+
+
+@dlt.source(name="openai_legacy_usage", max_table_nesting=0)
+def openai_legacy_usage(
+    start: dt.datetime | dt.date,
+    end: dt.datetime | dt.date,
+    base_url: str = settings.DEFAULT_BASE_URL,
+    api_key: str = dlt.secrets.value,
+    organization: str = "default",
+    now: dt.datetime | None = None,
+    min_interval_s: float = settings.LEGACY_MIN_INTERVAL_SECONDS,
+    final_grace_s: int = settings.FINAL_GRACE_SECONDS,
+) -> Any:
+    """The legacy `GET /v1/usage?date=` for the UTC days covering `[start, end)`: one request per
+    day, at most one every `min_interval_s` seconds (the endpoint allows about 5 a minute)."""
+    window = align_window(start, end, "1d")
+    helpers.quiet_declared_hints_notice()
+    budget = helpers.RateBudget(1.0 / min_interval_s if min_interval_s > 0 else None, burst=1)
+    api = helpers.OrgClient(helpers.make_client(base_url, api_key, budget), organization)
+    return legacy_usage(_Pull(api, window, now or dt.datetime.now(dt.UTC), final_grace_s))
+
+
+@dlt.resource(name="legacy_usage", **_BUCKETED)
+def legacy_usage(pull: _Pull) -> Iterator[pa.Table]:
+    """Legacy usage, one row per day x section (`data`, `dalle_api_data`, ...) x item."""
+    now_ts = int(pull.now.timestamp())
+    for day in pull.window.days():
+        day_start = (day - dt.date(1970, 1, 1)).days * 86400
+        if day_start >= now_ts:
+            break  # the API has nothing past now
+        body = helpers.legacy_usage_day(pull.api.client, day)
+        # The day's marker only once the API has answered for it: a refusal empties nothing.
+        yield helpers.deletion_markers([day], schemas.LEGACY_USAGE, pull.api.organization)
+        final = helpers.is_final(day_start, pull.final_before)
+        table = helpers.legacy_rows(body, schemas.LEGACY_USAGE, pull.api.organization, day, final)
+        log.info("usage?date=%s: %d rows", day, table.num_rows)
+        if table.num_rows:
+            yield table
 
 
 def _bucketed(

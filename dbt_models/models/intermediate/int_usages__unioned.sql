@@ -85,7 +85,7 @@ unioned as (
         cast(null as {{ dbt.type_bigint() }}) as sessions,
         cast(null as {{ dbt.type_bigint() }}) as usage_bytes,
         cast(null as {{ dbt.type_bigint() }}) as calls,
-        {{ is_final_or_null(ref('stg_openai__completion_usages')) }}
+        is_final
     from completions
 
     union all

@@ -25,6 +25,9 @@ renamed as (
         batch as is_batch,
         service_tier,
 
+        ----------  booleans
+        is_final,
+
         ----------  numerics
         num_model_requests as requests,
         input_tokens,
