@@ -48,3 +48,43 @@
         select * from {{ relation }}
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- Every version of a directory row with the UTC days it names: `_valid_from_date` (inclusive)
+    to `_valid_to_date` (exclusive), plus `_is_latest_version`. Spend of a day joins the version
+    valid that day, so past spend keeps the name it had. The first version also covers the days
+    before it was first seen (a backfill's history predates the first load), and the last one
+    every day after, deleted or not. Versions replaced within the day they began cover no day.
+    Tables without history columns are one version per row, valid on every day. -#}
+{% macro dated_versions(relation, key_columns=['organization', 'id']) -%}
+    {%- set names = [] -%}
+    {%- if execute -%}
+        {%- for column in adapter.get_columns_in_relation(relation) -%}
+            {%- do names.append(column.name | lower) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- set first_day = "cast('0001-01-01' as date)" -%}
+    {%- set last_day = "cast('9999-12-31' as date)" -%}
+    {%- if '_dlt_valid_from' in names -%}
+        {%- set keys = [] -%}
+        {%- for key in key_columns if key in names -%}{%- do keys.append(key) -%}{%- endfor -%}
+        {%- set valid_from_day = "cast(timezone('UTC', _dlt_valid_from) as date)" -%}
+        select
+            *,
+            case
+                when row_number() over by_start = 1 then {{ first_day }}
+                else {{ valid_from_day }}
+            end as _valid_from_date,
+            coalesce(lead({{ valid_from_day }}) over by_start, {{ last_day }}) as _valid_to_date,
+            lead(_dlt_valid_from) over by_start is null as _is_latest_version
+        from {{ relation }}
+        window by_start as (partition by {{ keys | join(', ') }} order by _dlt_valid_from)
+    {%- else -%}
+        select
+            *,
+            {{ first_day }} as _valid_from_date,
+            {{ last_day }} as _valid_to_date,
+            true as _is_latest_version
+        from {{ relation }}
+    {%- endif -%}
+{%- endmacro %}

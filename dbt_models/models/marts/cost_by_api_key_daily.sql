@@ -24,13 +24,13 @@ allocations as (
 
 api_keys as (
 
-    select * from {{ ref('stg_openai__api_keys') }}
+    select * from {{ ref('stg_openai__api_key_versions') }}
 
 ),
 
 projects as (
 
-    select * from {{ ref('stg_openai__projects') }}
+    select * from {{ ref('stg_openai__project_versions') }}
 
 ),
 
@@ -130,10 +130,14 @@ final as (
         on
             joined.organization = api_keys.organization
             and joined.api_key_id = api_keys.api_key_id
+            and joined.usage_date >= api_keys.valid_from_date
+            and joined.usage_date < api_keys.valid_to_date
     left join projects
         on
             joined.organization = projects.organization
             and coalesce(api_keys.project_id, joined.usage_project_id) = projects.project_id
+            and joined.usage_date >= projects.valid_from_date
+            and joined.usage_date < projects.valid_to_date
 
 )
 

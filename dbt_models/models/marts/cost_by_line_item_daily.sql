@@ -12,7 +12,7 @@ line_items as (
 
 projects as (
 
-    select * from {{ ref('stg_openai__projects') }}
+    select * from {{ ref('stg_openai__project_versions') }}
 
 ),
 
@@ -60,6 +60,8 @@ final as (
         on
             aggregated.organization = projects.organization
             and aggregated.project_id = projects.project_id
+            and aggregated.usage_date >= projects.valid_from_date
+            and aggregated.usage_date < projects.valid_to_date
 
 )
 

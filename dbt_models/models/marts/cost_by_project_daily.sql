@@ -21,7 +21,7 @@ costs as (
 
 projects as (
 
-    select * from {{ ref('stg_openai__projects') }}
+    select * from {{ ref('stg_openai__project_versions') }}
 
 ),
 
@@ -106,6 +106,8 @@ final as (
         on
             joined.organization = projects.organization
             and joined.project_id = projects.project_id
+            and joined.usage_date >= projects.valid_from_date
+            and joined.usage_date < projects.valid_to_date
 
 )
 

@@ -23,7 +23,7 @@ allocations as (
 
 users as (
 
-    select * from {{ ref('stg_openai__users') }}
+    select * from {{ ref('stg_openai__user_versions') }}
 
 ),
 
@@ -113,6 +113,8 @@ final as (
         on
             joined.organization = users.organization
             and joined.user_id = users.user_id
+            and joined.usage_date >= users.valid_from_date
+            and joined.usage_date < users.valid_to_date
 
 )
 

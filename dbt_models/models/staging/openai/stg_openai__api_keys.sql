@@ -1,39 +1,19 @@
+{#- The latest version of each api key, deleted ones included (their last name
+    still labels past spend). -#}
 with
 
-source as (
+versions as (
 
-    {{ latest_versions(source('openai', 'project_api_keys')) }}
+    select * from {{ ref('stg_openai__api_key_versions') }}
 
 ),
 
-renamed as (
+latest as (
 
-    select
-
-        ----------  ids
-        organization,
-        id as api_key_id,
-        project_id,
-        owner_id,
-
-        ----------  text
-        name as api_key_name,
-        redacted_value,
-        owner_type,
-        owner_name,
-        owner_email,
-        owner_role,
-        owner_project_access,
-
-        ----------  booleans
-        owner_type = 'service_account' as is_service_account_owned,
-
-        ----------  timestamps
-        {{ unix_to_timestamp('created_at') }} as created_at,
-        {{ unix_to_timestamp('last_used_at') }} as last_used_at
-
-    from source
+    select * exclude (valid_from_date, valid_to_date, is_latest_version)
+    from versions
+    where is_latest_version
 
 )
 
-select * from renamed
+select * from latest

@@ -1,32 +1,19 @@
+{#- The latest version of each project, deleted ones included (their last name
+    still labels past spend). -#}
 with
 
-source as (
+versions as (
 
-    {{ latest_versions(source('openai', 'projects')) }}
+    select * from {{ ref('stg_openai__project_versions') }}
 
 ),
 
-renamed as (
+latest as (
 
-    select
-
-        ----------  ids
-        organization,
-        id as project_id,
-
-        ----------  text
-        name as project_name,
-        status as project_status,
-
-        ----------  booleans
-        archived_at is not null as is_archived,
-
-        ----------  timestamps
-        {{ unix_to_timestamp('created_at') }} as created_at,
-        {{ unix_to_timestamp('archived_at') }} as archived_at
-
-    from source
+    select * exclude (valid_from_date, valid_to_date, is_latest_version)
+    from versions
+    where is_latest_version
 
 )
 
-select * from renamed
+select * from latest

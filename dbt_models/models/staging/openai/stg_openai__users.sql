@@ -1,29 +1,19 @@
+{#- The latest version of each user, deleted ones included (their last name
+    still labels past spend). -#}
 with
 
-source as (
+versions as (
 
-    {{ latest_versions(source('openai', 'users')) }}
+    select * from {{ ref('stg_openai__user_versions') }}
 
 ),
 
-renamed as (
+latest as (
 
-    select
-
-        ----------  ids
-        organization,
-        id as user_id,
-
-        ----------  text
-        name as user_name,
-        email,
-        role as organization_role,
-
-        ----------  timestamps
-        {{ unix_to_timestamp('added_at') }} as added_at
-
-    from source
+    select * exclude (valid_from_date, valid_to_date, is_latest_version)
+    from versions
+    where is_latest_version
 
 )
 
-select * from renamed
+select * from latest
