@@ -48,8 +48,12 @@ backfill: install
 report: install
 	$(PY) -m warehouse.report $(if $(START),--start "$(START)") $(if $(END),--end "$(END)")
 
+# Two workers (the machines have 2 cores); a test module stays on one worker, so its shared
+# fixtures (one simulator, one reference run) are built once.
+TEST_WORKERS ?= 2
 test: install
-	$(RUN) pytest $(PYTEST_ARGS)
+	$(PY) -m assets.dbt
+	$(RUN) pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The whole reliability suite (long); writes RELIABILITY.md and reliability/results.json.
 reliability: install

@@ -51,7 +51,16 @@ def build_dbt_assets(project: DbtProject) -> Any:
         manifest=project.manifest_path, project=project, pool=DUCKDB_POOL, name="dbt_models"
     )
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-        events = dbt.cli(["build"], context=context).stream().fetch_row_counts()
+        events = dbt.cli(["build"], context=context).stream()
         yield from with_mart_previews(events, context)
 
     return dbt_models
+
+
+if __name__ == "__main__":
+    # `python -m assets.dbt` parses the project now: `make test` does so once before its parallel
+    # workers, which would otherwise all find the manifest missing and parse it at the same time.
+    from assets.settings import Settings
+
+    Settings.from_env()  # sets WAREHOUSE_PATH, which the dbt profile reads
+    dbt_project()

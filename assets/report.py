@@ -51,25 +51,33 @@ def _event_key(event: Any, context: dg.AssetExecutionContext) -> tuple[str, ...]
 
 
 def with_mart_previews(events: Iterable[Any], context: dg.AssetExecutionContext) -> Iterator[Any]:
-    """dbt's events, each mart's materialization with a Markdown table of its top rows added.
+    """dbt's events, each model's materialization with its row count, and each mart's with a
+    Markdown table of its top rows.
 
     The events are collected first: the working file can only be opened once dbt has exited
-    (DuckDB allows one writer), and `fetch_row_counts` waits for that on DuckDB anyway. A
-    preview that cannot be read is logged and left out; it never fails the dbt step.
+    (DuckDB allows one writer). Counts and previews that cannot be read are logged and left out;
+    they never fail the dbt step.
     """
     events = list(events)
     keys = [_event_key(event, context) for event in events]
-    marts = sorted({key for key in keys if key and len(key) == 2 and key[0] == "marts"})
+    models = sorted({key for key in keys if key and len(key) == 2})
+    marts = [key for key in models if key[0] == "marts"]
     previews: dict[tuple[str, ...], str] = {}
-    if marts:
+    counts: dict[tuple[str, ...], int] = {}
+    if models:
         try:
+            counts = dict(report.row_counts(paths.warehouse_path(), models))
             previews = report.table_previews(paths.warehouse_path(), marts)
         except duckdb.Error as exc:
-            context.log.warning(f"Mart previews left out: {exc}")
+            context.log.warning(f"Row counts or mart previews left out: {exc}")
     for event, key in zip(events, keys, strict=True):
+        extra: dict[str, Any] = {}
+        if key in counts:
+            extra["dagster/row_count"] = dg.MetadataValue.int(counts[key])
         if key in previews:
-            preview = dg.MetadataValue.md(previews[key])
-            event = event.with_metadata({**event.metadata, "top_rows": preview})
+            extra["top_rows"] = dg.MetadataValue.md(previews[key])
+        if extra:
+            event = event.with_metadata({**event.metadata, **extra})
         yield event
 
 

@@ -92,6 +92,8 @@ class Workspace:
             PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
             OPENAI_BASE_URL=self.base_url,
             OPENAI_ADMIN_KEY=self.key,
+            # Faults come from the proxy; client pacing (tested elsewhere) would only add time.
+            OPENAI_REQUESTS_PER_SECOND="0",
             WAREHOUSE_PATH=str(self.warehouse),
             DAGSTER_HOME=str(self.dagster_home),
             SERVING_DIR=str(self.serving),

@@ -95,6 +95,8 @@ def main() -> int:
     with simulator_process(seed=42) as (base_url, admin_key):
         os.environ["OPENAI_BASE_URL"] = base_url
         os.environ["OPENAI_ADMIN_KEY"] = admin_key
+        # The local simulator needs no pacing; against the real API the default budget applies.
+        os.environ.setdefault("OPENAI_REQUESTS_PER_SECOND", "0")
         os.environ.setdefault("USAGE_START_DATE", (today - dt.timedelta(days=365)).isoformat())
         # The example budgets trip one warn and one breach on the simulator's data.
         os.environ.setdefault("BUDGETS_PATH", str(paths.REPO_ROOT / "budgets.example.yaml"))

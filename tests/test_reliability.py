@@ -4,9 +4,8 @@ Each case runs the real `python -m assets.backfill` against a simulator subproce
 fault proxy where it injects faults) and compares every mart with an undisturbed reference run.
 The whole suite, with every case, is `make reliability`; its last results are RELIABILITY.md.
 
-Crashes are not in this subset yet: after a SIGKILL the killed run keeps the Dagster `duckdb`
-pool slot and the re-run waits for it forever (RELIABILITY.md, bug 1). Add
-`cases.crash_case(suite, kills=1, verify_every=1)` here once that is fixed.
+The crash case kills one run during extract with SIGKILL; the re-run must free the dead run's
+`duckdb` pool slot (RELIABILITY.md, bug 1) and converge on the reference.
 """
 
 from __future__ import annotations
@@ -34,6 +33,12 @@ def _passed(result: cases.CaseResult) -> None:
 def test_api_fault_5xx_burst_is_retried_and_marts_equal_reference(suite):
     fault = next(f for f in cases.api_faults() if f.name.startswith("5xx"))
     _passed(cases.run_api_fault(suite, fault))
+
+
+def test_a_run_killed_during_extract_then_rerun_equals_reference(suite):
+    [result] = cases.crash_case(suite, kills=1, verify_every=1)
+    _passed(result)
+    assert result.facts["kills"][0].startswith("extract@"), result.facts
 
 
 def test_scheduled_run_and_backfill_overlapping_are_serialized(suite):

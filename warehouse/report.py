@@ -421,6 +421,22 @@ def table_previews(
     return previews
 
 
+def row_counts(warehouse: Path, tables: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Rows of each existing (schema, table or view) of the working file, by schema and name only.
+
+    dagster-dbt's own row counts name relations by the catalog the manifest was parsed with (the
+    file's stem at parse time), so they fail whenever `WAREHOUSE_PATH` names another file.
+    """
+    counts: dict[tuple[str, str], int] = {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        known = existing_columns(con)
+        for schema, table in tables:
+            if f"{schema}.{table}" in known:
+                sql = f'select count(*) from "{schema}"."{table}"'  # identifiers checked
+                counts[(schema, table)] = con.execute(sql).fetchall()[0][0]
+    return counts
+
+
 # --------------------------------------------------------------------------- figure data
 
 
