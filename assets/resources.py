@@ -10,6 +10,7 @@ from dagster_dlt import DagsterDltResource
 from assets.settings import Settings
 from pipelines.openai_admin.settings import ADMIN_KEYS_URL
 from warehouse import paths
+from warehouse.destination import duckdb_destination
 
 
 class OrganizationKey(dg.Config):
@@ -48,7 +49,7 @@ def dlt_pipeline(name: str, settings: Settings) -> dlt.Pipeline:
     """A dlt pipeline loading schema `raw` of the working DuckDB file."""
     return dlt.pipeline(
         pipeline_name=name,
-        destination=dlt.destinations.duckdb(str(settings.warehouse_path)),
+        destination=duckdb_destination(settings.warehouse_path),
         dataset_name="raw",
         pipelines_dir=str(paths.dlt_pipelines_dir()),
     )

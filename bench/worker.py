@@ -34,9 +34,11 @@ def _count(db_path: Path, table: str) -> int:
 def _pipeline(name: str, workdir: Path) -> Any:
     import dlt
 
+    from warehouse.destination import duckdb_destination
+
     return dlt.pipeline(
         pipeline_name=name,
-        destination=dlt.destinations.duckdb(str(workdir / "bench.duckdb")),
+        destination=duckdb_destination(workdir / "bench.duckdb"),
         dataset_name="raw",
         pipelines_dir=str(workdir / ".dlt"),
     )
