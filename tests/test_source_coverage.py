@@ -180,6 +180,62 @@ def test_rate_budget_queues_callers_at_the_configured_pace():
     assert helpers.RateBudget(None).reserve() == 0.0
 
 
+def test_a_429_halves_the_rate_and_holds_every_caller_for_retry_after():
+    clock = [0.0]
+    budget = helpers.RateBudget(8.0, burst=1, clock=lambda: clock[0], sleep=lambda _: None)
+    assert budget.reserve() == 0.0
+    budget.throttled(retry_after=3.0)
+    assert budget.rate == 4.0
+    assert budget.reserve() == 3.0  # held for Retry-After, whatever the tokens say
+    budget.throttled(retry_after=None)
+    assert budget.rate == 4.0  # a second 429 within the second is an echo of the first
+    for second in range(6):
+        clock[0] = 3.0 + second
+        budget.throttled(retry_after=None)
+    assert budget.rate == settings.MIN_REQUESTS_PER_SECOND  # never below the floor
+    for _ in range(200):
+        budget.succeeded()
+    assert budget.rate == 8.0  # back to, and never above, the configured rate
+
+
+def test_an_unlimited_budget_paces_itself_once_throttled_and_a_slow_pace_is_kept():
+    clock = [0.0]
+    budget = helpers.RateBudget(None, clock=lambda: clock[0], sleep=lambda _: None)
+    assert budget.reserve() == 0.0
+    budget.throttled(retry_after=1.0)
+    assert budget.rate == settings.REQUESTS_PER_SECOND / 2
+    assert budget.reserve() == 1.0
+    legacy = helpers.RateBudget(1 / 12, clock=lambda: clock[0], sleep=lambda _: None)
+    clock[0] = 10.0
+    legacy.throttled(retry_after=None)
+    assert legacy.rate == 1 / 12  # the floor never makes a slow endpoint faster
+
+
+def test_a_server_slower_than_the_budget_is_matched_not_hammered():
+    # The API allows 2/s; the client is configured for 50/s: without slowing down on 429, the
+    # 12 endpoints' retries are answered 429 again until they run out.
+    config = SimulatorConfig(
+        seed=7, now=NOW, history_days=30, rate_limit_rps=2, burst=2, retry_after_s=1
+    )
+    with start_simulator(config) as sim:
+        source = openai_usage(
+            START - dt.timedelta(days=7),
+            END,
+            "1h",
+            base_url=sim.base_url,
+            api_key=ADMIN_KEY,
+            now=NOW,
+            requests_per_second=50,
+        )
+        rows = sum(len(item) if hasattr(item, "num_rows") else 0 for item in source)
+        statuses = Counter(r.status for r in sim.requests)
+    assert rows > 0
+    assert statuses[200] == 10 * math.ceil(12 * 24 / 168) + 2  # every page, once
+    # Fewer refusals than pages (a budget that does not slow down gets twice as many refusals as
+    # pages at 10/s, and at 50/s runs out of retries).
+    assert statuses[429] < statuses[200], statuses
+
+
 def test_concurrent_endpoints_share_one_budget_and_provoke_no_429():
     # The API allows 10/s with a burst of 10: 12 endpoints fetched at once would overrun it.
     config = SimulatorConfig(seed=7, now=NOW, history_days=30, rate_limit_rps=10, burst=10)

@@ -50,6 +50,8 @@ FINAL_GRACE_SECONDS = 6 * 3600
 # allows without provoking bursts of 429s. The admin API's real limits are undocumented.
 REQUESTS_PER_SECOND = 10.0
 REQUEST_BURST = 10
+# After 429s the budget slows down (halving per 429), but never below this.
+MIN_REQUESTS_PER_SECOND = 0.2
 
 # The legacy endpoint allows about 5 requests a minute (reference §4): one every 12 seconds.
 LEGACY_MIN_INTERVAL_SECONDS = 12.0
