@@ -212,8 +212,8 @@ def test_an_unlimited_budget_paces_itself_once_throttled_and_a_slow_pace_is_kept
 
 
 def test_a_server_slower_than_the_budget_is_matched_not_hammered():
-    # The API allows 2/s; the client is configured for 50/s: without slowing down on 429, the
-    # 12 endpoints' retries are answered 429 again until they run out.
+    # The API allows 2/s; the client is configured for 10/s. A budget that does not slow down
+    # gets twice as many refusals as pages here (and at 50/s runs out of retries).
     config = SimulatorConfig(
         seed=7, now=NOW, history_days=30, rate_limit_rps=2, burst=2, retry_after_s=1
     )
@@ -225,20 +225,18 @@ def test_a_server_slower_than_the_budget_is_matched_not_hammered():
             base_url=sim.base_url,
             api_key=ADMIN_KEY,
             now=NOW,
-            requests_per_second=50,
+            requests_per_second=10,
         )
         rows = sum(len(item) if hasattr(item, "num_rows") else 0 for item in source)
         statuses = Counter(r.status for r in sim.requests)
     assert rows > 0
     assert statuses[200] == 10 * math.ceil(12 * 24 / 168) + 2  # every page, once
-    # Fewer refusals than pages (a budget that does not slow down gets twice as many refusals as
-    # pages at 10/s, and at 50/s runs out of retries).
     assert statuses[429] < statuses[200], statuses
 
 
 def test_concurrent_endpoints_share_one_budget_and_provoke_no_429():
-    # The API allows 10/s with a burst of 10: 12 endpoints fetched at once would overrun it.
-    config = SimulatorConfig(seed=7, now=NOW, history_days=30, rate_limit_rps=10, burst=10)
+    # The API allows 10/s with a burst of 5: 12 endpoints fetched at once would overrun it.
+    config = SimulatorConfig(seed=7, now=NOW, history_days=30, rate_limit_rps=10, burst=5)
     with start_simulator(config) as sim:
         source = openai_usage(
             START,

@@ -49,7 +49,9 @@ FINAL_GRACE_SECONDS = 6 * 3600
 # One request budget shared by every endpoint of a source run (token bucket): as fast as the API
 # allows without provoking bursts of 429s. The admin API's real limits are undocumented.
 REQUESTS_PER_SECOND = 10.0
-REQUEST_BURST = 10
+# No burst: an API whose own bucket allows the same rate keeps its burst as slack for network
+# jitter; spending it at the start made the next requests arrive a hair early and draw a 429.
+REQUEST_BURST = 1
 # After 429s the budget slows down (halving per 429), but never below this.
 MIN_REQUESTS_PER_SECOND = 0.2
 
