@@ -52,6 +52,9 @@ REQUESTS_PER_SECOND = 10.0
 # No burst: an API whose own bucket allows the same rate keeps its burst as slack for network
 # jitter; spending it at the start made the next requests arrive a hair early and draw a 429.
 REQUEST_BURST = 1
+# Per-project directory listings fetched at once (the request budget still sets the pace).
+PROJECT_CONCURRENCY = 8
+
 # After 429s the budget slows down (halving per 429), but never below this.
 MIN_REQUESTS_PER_SECOND = 0.2
 
