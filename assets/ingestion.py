@@ -160,21 +160,42 @@ def build_usage_assets(settings: Settings, partitions: dg.PartitionsDefinition) 
     return openai_usage_assets
 
 
+# A single-run backfill copies its metadata onto every partition of the range: beyond a month,
+# a table per day made a year's backfill write 12 assets x 365 copies of a 365-row table.
+MAX_DAYS_LISTED = 31
+
+
+def rows_by_period(
+    rows: list[tuple[dt.date, str, int]], max_days: int = MAX_DAYS_LISTED
+) -> tuple[str, list[tuple[str, str, int]]]:
+    """Rows per (day, organization), or per (month, organization) when more than `max_days`
+    days are listed; returns the period's name and the rows."""
+    if len({day for day, _, _ in rows}) <= max_days:
+        return "day", [(day.isoformat(), org, count) for day, org, count in rows]
+    months: dict[tuple[str, str], int] = {}
+    for day, org, count in rows:
+        key = (f"{day:%Y-%m}", org)
+        months[key] = months.get(key, 0) + count
+    return "month", [(month, org, count) for (month, org), count in sorted(months.items())]
+
+
 def with_rows_by_day(
     results: Iterable[dg.MaterializeResult], path: Path, window: dg.TimeWindow
 ) -> Iterator[dg.MaterializeResult]:
-    """Add what each day of the window contained (rows per day and organization) to each result.
+    """Add what the window contained (rows per day, or per month for long windows, and
+    organization) to each result.
 
     A single-run backfill reports one materialization per partition with the same metadata, so
-    every partition shows the whole table and can find its own day in it.
+    every partition shows the whole table and can find its own day (or month) in it.
     """
     for result in results:
         rows = queries.rows_by_day(
             path, result.asset_key.path[-1], window.start.date(), window.end.date()
         )
+        period, table = rows_by_period(rows)
         metadata = dict(result.metadata or {})
-        metadata["rows_by_day"] = dg.MetadataValue.md(
-            markdown_table(["day", "organization", "rows"], rows)
+        metadata[f"rows_by_{period}"] = dg.MetadataValue.md(
+            markdown_table([period, "organization", "rows"], table)
         )
         metadata["days_loaded"] = len({day for day, _, _ in rows})
         yield dg.MaterializeResult(asset_key=result.asset_key, metadata=metadata)

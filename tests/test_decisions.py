@@ -9,6 +9,7 @@ import pyarrow as pa
 import pytest
 
 from assets.backfill import BackfillError, parse_range
+from assets.ingestion import rows_by_period
 from assets.schedules import lookback_range, partition_range_tags
 from assets.settings import ConfigError, Settings, parse_flag, parse_request_rate
 from pipelines.model_prices import price_rates, price_rows
@@ -276,6 +277,18 @@ def test_parse_request_rate(text, rate):
 )
 def test_parse_flag(text, on):
     assert parse_flag("X", text) is on
+
+
+def test_rows_by_period_lists_days_then_rolls_up_to_months():
+    days = [(dt.date(2025, 1, 30) + dt.timedelta(days=i), "acme", 10) for i in range(3)]
+    assert rows_by_period(days) == (
+        "day",
+        [("2025-01-30", "acme", 10), ("2025-01-31", "acme", 10), ("2025-02-01", "acme", 10)],
+    )
+    assert rows_by_period(days, max_days=2) == (
+        "month",
+        [("2025-01", "acme", 20), ("2025-02", "acme", 10)],
+    )
 
 
 def test_arrow_schema_has_marker_and_merge_key():
