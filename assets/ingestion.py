@@ -40,16 +40,14 @@ class RawTranslator(DagsterDltTranslator):
         return spec.replace_attributes(key=dg.AssetKey(["raw", name]), deps=deps)
 
 
-def _innermost(exc: BaseException) -> BaseException:
-    """The original error under dlt's and Dagster's wrappers (whose first line says little)."""
-    seen = set()
-    while id(exc) not in seen:
-        seen.add(id(exc))
-        nxt = getattr(exc, "exception", None) or exc.__cause__ or _context(exc)
-        if not isinstance(nxt, BaseException):
-            break
-        exc = nxt
-    return exc
+def _chain(exc: BaseException) -> list[BaseException]:
+    """`exc` and the errors under it (dlt's `exception`, causes, unsuppressed contexts)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while isinstance(current, BaseException) and all(current is not e for e in chain):
+        chain.append(current)
+        current = getattr(current, "exception", None) or current.__cause__ or _context(current)
+    return chain
 
 
 def _context(exc: BaseException) -> BaseException | None:
@@ -57,17 +55,25 @@ def _context(exc: BaseException) -> BaseException | None:
     return None if exc.__suppress_context__ else exc.__context__
 
 
-def failure_reason(exc: BaseException, secrets: tuple[str, ...] = ()) -> str:
+def failure_reason(
+    exc: BaseException, secrets: tuple[str, ...] = (), base_url: str | None = None
+) -> str:
     """A one-line reason for an organization's failure: the actionable message of the API error
-    at the root of dlt's wrapping when there is one. Secrets are masked, whatever the text."""
-    cause: BaseException | None = exc
-    while cause is not None and not isinstance(cause, AdminApiError | UnusableKeyError):
-        cause = cause.__cause__ or _context(cause)
-    chosen = cause or _innermost(exc)
-    if isinstance(chosen, requests.ConnectionError):
-        text = f"Cannot reach the OpenAI Admin API (check OPENAI_BASE_URL): {chosen}"
+    at the root of dlt's wrapping when there is one, the URL when the API cannot be reached, else
+    the innermost error. Secrets are masked, whatever the text."""
+    chain = _chain(exc)
+    actionable = [e for e in chain if isinstance(e, AdminApiError | UnusableKeyError)]
+    unreachable = [e for e in chain if isinstance(e, requests.ConnectionError | ConnectionError)]
+    if actionable:
+        text = f"{type(actionable[0]).__name__}: {actionable[0]}"
+    elif unreachable:
+        where = f" at {base_url}" if base_url else ""
+        text = (
+            f"Cannot reach the OpenAI Admin API{where} (check OPENAI_BASE_URL): "
+            f"{type(chain[-1]).__name__}: {chain[-1]}"
+        )
     else:
-        text = f"{type(chosen).__name__}: {chosen}"
+        text = f"{type(chain[-1]).__name__}: {chain[-1]}"
     text = " ".join(text.split())[:500]
     for secret in secrets:
         if secret:
@@ -95,7 +101,7 @@ def load_each_organization(
             key = openai.admin_key(org)
             results = list(dlt.run(context=context, dlt_source=make_source(org.name, key)))
         except Exception as exc:  # noqa: BLE001 - reported per organization below
-            failed[org.name] = failure_reason(exc, (key, org.api_key))
+            failed[org.name] = failure_reason(exc, (key, org.api_key), openai.base_url)
             context.log.error(f"Organization {org.name!r} was not loaded: {failed[org.name]}")
             continue
         names.append(org.name)

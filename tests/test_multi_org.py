@@ -74,6 +74,18 @@ def test_failure_reason_names_a_malformed_body_not_the_json_parser():
     assert reason.startswith("MalformedBodyError: The API answered 200 on /v1/organization/costs")
 
 
+def test_failure_reason_names_the_url_the_api_could_not_be_reached_at():
+    try:
+        try:
+            raise ConnectionRefusedError(111, "Connection refused")
+        except ConnectionRefusedError as refused:
+            raise RuntimeError("Pipeline execution failed at stage extract") from refused
+    except RuntimeError as outer:
+        reason = failure_reason(outer, base_url="http://127.0.0.1:9/v1")
+    assert reason.startswith("Cannot reach the OpenAI Admin API at http://127.0.0.1:9/v1")
+    assert "OPENAI_BASE_URL" in reason and "Connection refused" in reason
+
+
 @pytest.fixture(scope="module")
 def sim():
     config = SimulatorConfig(seed=7, organizations={LABS_KEY: 8}, history_days=60)
