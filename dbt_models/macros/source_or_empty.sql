@@ -21,32 +21,13 @@
 {%- endmacro %}
 
 
-{#- The latest version of every directory row. The directory tables keep history (dlt scd2:
-    `_dlt_valid_from`/`_dlt_valid_to`); current-state models want one row per object, deleted
-    objects included (their last known name still labels past spend). Tables without history
-    columns are read as they are. -#}
+{#- The latest version of every directory row (see `dated_versions`): current-state models want
+    one row per object, deleted objects included (their last known name still labels past
+    spend). -#}
 {% macro latest_versions(relation, key_columns=['organization', 'id']) -%}
-    {%- set names = [] -%}
-    {%- if execute -%}
-        {%- for column in adapter.get_columns_in_relation(relation) -%}
-            {%- do names.append(column.name | lower) -%}
-        {%- endfor -%}
-    {%- endif -%}
-    {%- if '_dlt_valid_from' in names -%}
-        {%- set keys = [] -%}
-        {%- for key in key_columns if key in names -%}{%- do keys.append(key) -%}{%- endfor -%}
-        select * from (
-            select
-                *,
-                row_number() over (
-                    partition by {{ keys | join(', ') }} order by _dlt_valid_from desc
-                ) as _version_rank
-            from {{ relation }}
-        ) as versions
-        where _version_rank = 1
-    {%- else -%}
-        select * from {{ relation }}
-    {%- endif -%}
+    select * exclude (_valid_from_date, _valid_to_date, _is_latest_version)
+    from ({{ dated_versions(relation, key_columns) }}) as versions
+    where _is_latest_version
 {%- endmacro %}
 
 

@@ -398,6 +398,14 @@ def parse_json_object(content: bytes, path: str) -> dict[str, Any]:
     return body
 
 
+def response_hooks(client: RESTClient) -> dict[str, list[Any]]:
+    """What every request checks on its answer: refusals a user can fix (with how), dlt's own
+    status handling, then one orjson parse of a 200 body (retried when it does not parse)."""
+    return {
+        "response": [raise_for_admin_status, client._create_response_handler(), parse_body_once]
+    }
+
+
 def bucket_pages(
     client: RESTClient, path: str, params: Mapping[str, Any]
 ) -> Iterator[list[dict[str, Any]]]:
@@ -405,9 +413,7 @@ def bucket_pages(
     paginator = OnceCursorPaginator(
         cursor_path="next_page", cursor_param="page", has_more_path="has_more"
     )
-    hooks = {
-        "response": [raise_for_admin_status, client._create_response_handler(), parse_body_once]
-    }
+    hooks = response_hooks(client)
     for page in client.paginate(
         path, params=dict(params), paginator=paginator, data_selector="data", hooks=hooks
     ):
@@ -421,9 +427,7 @@ def list_pages(
     paginator = OnceCursorPaginator(
         cursor_path="last_id", cursor_param="after", has_more_path="has_more"
     )
-    hooks = {
-        "response": [raise_for_admin_status, client._create_response_handler(), parse_body_once]
-    }
+    hooks = response_hooks(client)
     query = {"limit": settings.LIST_MAX_LIMIT, **(params or {})}
     for page in client.paginate(
         path, params=query, paginator=paginator, data_selector="data", hooks=hooks
@@ -719,7 +723,7 @@ def legacy_rows(
 
 def legacy_usage_day(client: RESTClient, day: dt.date) -> dict[str, Any]:
     """The body of `GET /v1/usage?date=<day>` (one UTC day per request)."""
-    hooks = {"response": [raise_for_admin_status, parse_body_once]}
-    response = client.get(settings.LEGACY_USAGE_PATH, params={"date": day.isoformat()}, hooks=hooks)
-    response.raise_for_status()
-    return response.json()
+    params = {"date": day.isoformat()}
+    return client.get(
+        settings.LEGACY_USAGE_PATH, params=params, hooks=response_hooks(client)
+    ).json()
