@@ -341,13 +341,18 @@ def _versioned(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [helpers.with_row_version(row) for row in rows]
 
 
+def _fields(
+    items: list[dict[str, Any]], columns: dict[str, Any], api: helpers.OrgClient, **extra: Any
+) -> list[dict[str, Any]]:
+    """Directory items as rows: the declared columns, `extra` fields, the organization stamp."""
+    return [{**{k: item.get(k) for k in columns}, **extra, **api.stamp} for item in items]
+
+
 def _rows(
     page: list[dict[str, Any]], columns: dict[str, Any], api: helpers.OrgClient, **extra: Any
 ) -> list[dict[str, Any]]:
-    """A directory page as versioned rows: the declared columns, `extra` fields, the org stamp."""
-    return _versioned(
-        [{**{k: item.get(k) for k in columns}, **extra, **api.stamp} for item in page]
-    )
+    """A directory page as versioned rows (see `_fields`)."""
+    return _versioned(_fields(page, columns, api, **extra))
 
 
 @dlt.resource(name="users", columns=_USER_COLUMNS, parallelized=True, **_HISTORY)
@@ -371,14 +376,11 @@ def project_api_keys(
 ) -> Iterator[list[dict[str, Any]]]:
     """API keys of each project, whatever the caller's membership (`owner_project_access=any`)."""
 
-    def keys(project: dict[str, Any]) -> list[dict[str, Any]]:
-        path = settings.PROJECT_API_KEYS_PATH.format(project_id=project["id"])
-        pages = _project_pages(api, project, path, {"owner_project_access": "any"})
-        return _versioned(
-            [helpers.flatten_api_key(k, project["id"], api.organization) for k in pages]
-        )
+    def shape(items: list[dict[str, Any]], project_id: str) -> list[dict[str, Any]]:
+        return [helpers.flatten_api_key(key, project_id, api.organization) for key in items]
 
-    yield from _each_project(project_page, keys)
+    query = {"owner_project_access": "any"}
+    yield from _each_project(api, project_page, settings.PROJECT_API_KEYS_PATH, shape, query)
 
 
 @dlt.transformer(
@@ -392,12 +394,11 @@ def project_service_accounts(
 ) -> Iterator[list[dict[str, Any]]]:
     """Service accounts of each live project (archived projects answer 400: skipped)."""
 
-    def accounts(project: dict[str, Any]) -> list[dict[str, Any]]:
-        path = settings.PROJECT_SERVICE_ACCOUNTS_PATH.format(project_id=project["id"])
-        items = _project_pages(api, project, path)
-        return _rows(items, _SERVICE_ACCOUNT_COLUMNS, api, project_id=project["id"])
+    def shape(items: list[dict[str, Any]], project_id: str) -> list[dict[str, Any]]:
+        return _fields(items, _SERVICE_ACCOUNT_COLUMNS, api, project_id=project_id)
 
-    yield from _each_project(project_page, accounts)
+    path = settings.PROJECT_SERVICE_ACCOUNTS_PATH
+    yield from _each_project(api, project_page, path, shape)
 
 
 @dlt.transformer(name="project_users", columns=_PROJECT_USER_COLUMNS, parallelized=True, **_HISTORY)
@@ -406,23 +407,29 @@ def project_users(
 ) -> Iterator[list[dict[str, Any]]]:
     """Members of each live project and their project role (archived projects: skipped)."""
 
-    def members(project: dict[str, Any]) -> list[dict[str, Any]]:
-        path = settings.PROJECT_USERS_PATH.format(project_id=project["id"])
-        items = _project_pages(api, project, path)
-        return _rows(items, _PROJECT_USER_COLUMNS, api, project_id=project["id"])
+    def shape(items: list[dict[str, Any]], project_id: str) -> list[dict[str, Any]]:
+        return _fields(items, _PROJECT_USER_COLUMNS, api, project_id=project_id)
 
-    yield from _each_project(project_page, members)
+    yield from _each_project(api, project_page, settings.PROJECT_USERS_PATH, shape)
 
 
 def _each_project(
+    api: helpers.OrgClient,
     project_page: list[dict[str, Any]],
-    fetch: Callable[[dict[str, Any]], list[dict[str, Any]]],
+    path_template: str,
+    shape: Callable[[list[dict[str, Any]], str], list[dict[str, Any]]],
+    query: dict[str, Any] | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
-    """`fetch(project)` for every project of the page, several at a time.
+    """Every project's listing at `path_template`, shaped and versioned, several at a time.
 
     An organization with hundreds of projects would otherwise wait one request latency per
     project in turn; the shared request budget still sets the pace.
     """
+
+    def fetch(project: dict[str, Any]) -> list[dict[str, Any]]:
+        path = path_template.format(project_id=project["id"])
+        return _versioned(shape(_project_pages(api, project, path, query), project["id"]))
+
     with ThreadPoolExecutor(max_workers=settings.PROJECT_CONCURRENCY) as pool:
         for rows in pool.map(fetch, project_page):
             if rows:
