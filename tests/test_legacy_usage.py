@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-import uuid
 
-import dlt
-import duckdb
 import pyarrow as pa
 import pytest
 import requests
+from fixtures.dlt_pipelines import new_pipeline, query
 
 from pipelines.openai_admin import helpers, openai_legacy_usage, schemas
 from simulator import ADMIN_KEY, SimulatorConfig, start_simulator
@@ -21,18 +19,7 @@ TODAY = NOW.date()
 
 
 def _pipeline(tmp_path):
-    name = f"legacy_{uuid.uuid4().hex[:8]}"
-    return dlt.pipeline(
-        pipeline_name=name,
-        destination=dlt.destinations.duckdb(str(tmp_path / f"{name}.duckdb")),
-        dataset_name="raw",
-        pipelines_dir=str(tmp_path / "dlt"),
-    )
-
-
-def _query(pipeline, sql):
-    with duckdb.connect(pipeline.destination.config_params["credentials"], read_only=True) as con:
-        return con.execute(sql).fetchall()
+    return new_pipeline(tmp_path, "legacy")
 
 
 @pytest.fixture
@@ -80,7 +67,7 @@ def test_one_paced_request_per_day_and_the_same_traffic_as_the_usage_api(sim, tm
     assert [r[3] for r in calls] == [200] * 4
     assert elapsed >= 3 * 0.6 - 0.05
     loaded = dict(
-        _query(
+        query(
             pipeline,
             "select bucket_date, sum(n_requests) from raw.legacy_usage "
             "where section = 'data' group by 1",
@@ -88,10 +75,10 @@ def test_one_paced_request_per_day_and_the_same_traffic_as_the_usage_api(sim, tm
     )
     truth = _completions_by_day(sim, start, TODAY)
     assert {d: loaded[d] for d in truth} == truth
-    sections = {r[0] for r in _query(pipeline, "select distinct section from raw.legacy_usage")}
+    sections = {r[0] for r in query(pipeline, "select distinct section from raw.legacy_usage")}
     assert {"data", "dalle_api_data", "whisper_api_data", "tts_api_data"} <= sections
     finals = dict(
-        _query(pipeline, "select bucket_date, bool_and(is_final) from raw.legacy_usage group by 1")
+        query(pipeline, "select bucket_date, bool_and(is_final) from raw.legacy_usage group by 1")
     )
     assert finals[TODAY] is False and finals[TODAY - dt.timedelta(days=2)] is True
 
@@ -105,7 +92,7 @@ def test_reloading_days_replaces_them(sim, tmp_path):
             *days, base_url=sim.base_url, api_key=ADMIN_KEY, now=NOW, min_interval_s=0.6
         )
         pipeline.run(source)
-        return _query(pipeline, "select count(*), sum(n_requests) from raw.legacy_usage")[0]
+        return query(pipeline, "select count(*), sum(n_requests) from raw.legacy_usage")[0]
 
     assert load() == load()
 

@@ -4,11 +4,10 @@ now, row for row (changed numbers, vanished and new groups), and the open day is
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
-import dlt
 import duckdb
 import pytest
+from fixtures.dlt_pipelines import new_pipeline
 
 from assets.schedules import LOOKBACK_DAYS
 from pipelines.openai_admin import openai_usage
@@ -21,13 +20,7 @@ _SKIP = {"_dlt_load_id", "_dlt_id"}
 
 
 def _pipeline(tmp_path):
-    name = f"restate_{uuid.uuid4().hex[:8]}"
-    return dlt.pipeline(
-        pipeline_name=name,
-        destination=dlt.destinations.duckdb(str(tmp_path / f"{name}.duckdb")),
-        dataset_name="raw",
-        pipelines_dir=str(tmp_path / "dlt"),
-    )
+    return new_pipeline(tmp_path, "restate")
 
 
 def _rows(pipeline, table: str) -> list[tuple]:

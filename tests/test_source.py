@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import uuid
 
-import dlt
 import duckdb
 import pytest
 import requests
+from fixtures.dlt_pipelines import new_pipeline, query
 
 from pipelines.openai_admin import AdminApiError, openai_directory, openai_usage
 from pipelines.openai_admin.helpers import MalformedBodyError
@@ -27,17 +26,7 @@ def sim():
 
 @pytest.fixture
 def pipeline(tmp_path):
-    return dlt.pipeline(
-        pipeline_name=f"test_{uuid.uuid4().hex[:8]}",
-        destination=dlt.destinations.duckdb(str(tmp_path / "w.duckdb")),
-        dataset_name="raw",
-        pipelines_dir=str(tmp_path / "dlt"),
-    )
-
-
-def _query(pipeline, sql, params=None):
-    with duckdb.connect(pipeline.destination.config_params["credentials"], read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
+    return new_pipeline(tmp_path, "test")
 
 
 def _api_totals(base_url, start, end, width):
@@ -79,7 +68,7 @@ def test_hourly_window_pages_with_maximum_limit_and_adds_up(sim, pipeline):
     # One request per grouping: by project and line item, and by API key.
     assert len(costs) == 2 and all(r[2]["limit"] in ("180", ["180"]) for r in costs)
 
-    loaded = _query(
+    loaded = query(
         pipeline,
         "select sum(input_tokens), sum(output_tokens), sum(num_model_requests), "
         "count(distinct start_time), min(bucket_date), max(bucket_date) "
@@ -97,14 +86,14 @@ def test_hourly_window_pages_with_maximum_limit_and_adds_up(sim, pipeline):
 def test_null_dimensions_are_kept(sim, pipeline):
     start, end = TODAY - dt.timedelta(days=20), TODAY - dt.timedelta(days=10)
     pipeline.run(openai_usage(start, end, "1d", base_url=sim.base_url, api_key=ADMIN_KEY))
-    null_users, total = _query(
+    null_users, total = query(
         pipeline,
         "select count(*) filter (where user_id is null), count(*) from raw.completions_usage",
     )[0]
     assert total > 0 and null_users > 0  # service-account keys have no user
     truth = _api_totals(sim.base_url, start, end, "1d")
     assert (
-        _query(pipeline, "select sum(input_tokens) from raw.completions_usage")[0][0]
+        query(pipeline, "select sum(input_tokens) from raw.completions_usage")[0][0]
         == (truth["input_tokens"])
     )
 
@@ -118,7 +107,7 @@ def test_a_429_is_retried_and_nothing_is_lost(pipeline):
         truth = _api_totals(sim.base_url, start, end, "1d")
     assert statuses[:2] == [429, 503] and statuses.count(200) >= 2
     assert (
-        _query(pipeline, "select sum(input_tokens) from raw.completions_usage")[0][0]
+        query(pipeline, "select sum(input_tokens) from raw.completions_usage")[0][0]
         == (truth["input_tokens"])
     )
 
@@ -130,7 +119,7 @@ def test_a_malformed_200_body_is_retried_and_nothing_is_lost(sim, pipeline):
         pipeline.run(openai_usage(start, end, "1d", base_url=proxy.base_url, api_key=ADMIN_KEY))
     truth = _api_totals(sim.base_url, start, end, "1d")
     assert plan.rules[0].applied == 2
-    loaded = _query(pipeline, "select sum(input_tokens) from raw.completions_usage")[0][0]
+    loaded = query(pipeline, "select sum(input_tokens) from raw.completions_usage")[0][0]
     assert loaded == truth["input_tokens"]
 
 
@@ -158,7 +147,7 @@ def test_reloading_a_window_replaces_it_including_vanished_rows(sim, pipeline):
     start, end = TODAY - dt.timedelta(days=12), TODAY - dt.timedelta(days=9)
     source = lambda: openai_usage(start, end, "1d", base_url=sim.base_url, api_key=ADMIN_KEY)  # noqa: E731
     pipeline.run(source())
-    before = _query(pipeline, "select count(*), sum(input_tokens) from raw.completions_usage")[0]
+    before = query(pipeline, "select count(*), sum(input_tokens) from raw.completions_usage")[0]
     path = pipeline.destination.config_params["credentials"]
     day = _ts(start)
     later = end + dt.timedelta(days=5)
@@ -176,13 +165,13 @@ def test_reloading_a_window_replaces_it_including_vanished_rows(sim, pipeline):
             ],
         )
     pipeline.run(source())
-    after = _query(
+    after = query(
         pipeline,
         "select count(*), sum(input_tokens) from raw.completions_usage "
         "where organization = 'default' and model is distinct from 'outside'",
     )[0]
     assert after == before
-    models = {m for (m,) in _query(pipeline, "select distinct model from raw.completions_usage")}
+    models = {m for (m,) in query(pipeline, "select distinct model from raw.completions_usage")}
     assert "vanished" not in models
     assert {"outside", "other org"} <= models
 
@@ -197,7 +186,7 @@ def test_costs_sum_to_the_ungrouped_api_total(sim, pipeline):
         timeout=30,
     ).json()
     truth = sum(r["amount"]["value"] for b in response["data"] for r in b["results"])
-    loaded, line_items = _query(
+    loaded, line_items = query(
         pipeline, "select sum(amount_value), count(distinct line_item) from raw.costs"
     )[0]
     assert float(loaded) == pytest.approx(truth, rel=1e-9)
@@ -212,7 +201,7 @@ def test_a_project_key_fails_with_an_actionable_message_and_writes_nothing(sim, 
     assert "Admin API key" in text and "api.usage.read" in text
     assert PROJECT_KEY not in text
     assert isinstance(_root_cause(info.value), AdminApiError)
-    tables = _query(
+    tables = query(
         pipeline,
         "select count(*) from information_schema.tables where table_name = 'completions_usage'",
     )
@@ -228,13 +217,13 @@ def _root_cause(exc: BaseException | None) -> BaseException | None:
 
 def test_directory_loads_archived_projects_and_every_key(sim, pipeline):
     pipeline.run(openai_directory(base_url=sim.base_url, api_key=ADMIN_KEY))
-    projects = _query(pipeline, "select count(*), count(archived_at) from raw.projects")[0]
+    projects = query(pipeline, "select count(*), count(archived_at) from raw.projects")[0]
     assert projects[0] >= 5 and projects[1] >= 1
-    keys = _query(
+    keys = query(
         pipeline,
         "select count(*), count(distinct project_id), count(owner_id), "
         "count(*) filter (where owner_type = 'service_account') from raw.project_api_keys",
     )[0]
     assert keys[0] >= 20 and keys[1] >= 3 and keys[2] == keys[0] and keys[3] >= 1
-    users = _query(pipeline, "select count(*), count(email) from raw.users")[0]
+    users = query(pipeline, "select count(*), count(email) from raw.users")[0]
     assert users[0] >= 10 and users[1] == users[0]

@@ -6,12 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
-import uuid
 from collections import Counter
 
-import dlt
-import duckdb
 import pytest
+from fixtures.dlt_pipelines import new_pipeline, query
 
 from pipelines.openai_admin import helpers, openai_directory, openai_usage, schemas, settings
 from simulator import ADMIN_KEY, SimulatorConfig, start_simulator
@@ -27,22 +25,11 @@ def _ts(day: dt.date) -> int:
 
 
 def _pipeline(tmp_path):
-    name = f"cov_{uuid.uuid4().hex[:8]}"
-    return dlt.pipeline(
-        pipeline_name=name,
-        destination=dlt.destinations.duckdb(str(tmp_path / f"{name}.duckdb")),
-        dataset_name="raw",
-        pipelines_dir=str(tmp_path / "dlt"),
-    )
-
-
-def _query(pipeline, sql, params=None):
-    with duckdb.connect(pipeline.destination.config_params["credentials"], read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
+    return new_pipeline(tmp_path, "cov")
 
 
 def _columns(pipeline, table):
-    rows = _query(
+    rows = query(
         pipeline,
         "select column_name from information_schema.columns "
         "where table_schema = 'raw' and table_name = ?",
@@ -86,21 +73,21 @@ def test_every_usage_family_loads_every_dimension_and_counter(sim, loaded, famil
     truth = sim.org.family_truth(family, _ts(START), _ts(END))
     assert truth, f"the simulator has no {family} usage in the window"
     counters = ", ".join(f"sum({c})" for c in spec.counters)
-    got = _query(loaded, f"select {counters} from raw.{table}")[0]
+    got = query(loaded, f"select {counters} from raw.{table}")[0]
     assert list(got) == [sum(r[c] for r in truth) for c in spec.counters]
     # Grouped by every dimension: the key dimensions are filled (service accounts have no user).
-    filled = _query(loaded, f"select count(*) - count(project_id) from raw.{table}")[0][0]
+    filled = query(loaded, f"select count(*) - count(project_id) from raw.{table}")[0][0]
     assert filled == 0
 
 
 def test_costs_by_api_key_carry_key_quantity_and_unit(sim, loaded):
-    rows = _query(
+    rows = query(
         loaded,
         "select count(api_key_id), count(quantity), count(quantity_unit), count(*), "
         "sum(amount_value) from raw.costs_by_api_key",
     )[0]
     assert rows[0] > 0 and rows[1] == rows[3] and rows[2] > 0
-    per_project = _query(loaded, "select sum(amount_value) from raw.costs")[0][0]
+    per_project = query(loaded, "select sum(amount_value) from raw.costs")[0][0]
     assert float(rows[4]) == pytest.approx(float(per_project), rel=1e-9)
 
 
@@ -112,8 +99,8 @@ def test_an_api_without_costs_by_key_still_loads_the_rest(tmp_path):
             START, END, "1d", base_url=old_api.base_url, api_key=ADMIN_KEY, now=NOW
         )
         pipeline.run(source.with_resources("costs", "costs_by_api_key"))
-    assert _query(pipeline, "select count(*) from raw.costs")[0][0] > 0
-    tables = _query(
+    assert query(pipeline, "select count(*) from raw.costs")[0][0] > 0
+    tables = query(
         pipeline,
         "select count(*) from information_schema.tables where table_name = 'costs_by_api_key'",
     )[0][0]
@@ -130,13 +117,13 @@ def test_old_response_shapes_are_accepted(tmp_path):
         )
         pipeline.run(source.with_resources("code_interpreter_sessions_usage", "images_usage"))
         truth = old_api.org.family_truth("code_interpreter_sessions", _ts(START), _ts(END))
-    loaded = _query(
+    loaded = query(
         pipeline,
         "select sum(num_sessions), count(*) - count(num_sessions) "
         "from raw.code_interpreter_sessions_usage",
     )[0]
     assert loaded == (sum(r["num_sessions"] for r in truth), 0)
-    assert _query(pipeline, "select count(*) from raw.images_usage")[0][0] > 0
+    assert query(pipeline, "select count(*) from raw.images_usage")[0][0] > 0
 
 
 def test_a_year_at_1h_takes_the_fewest_requests_per_endpoint():
@@ -261,7 +248,7 @@ def test_directory_loads_every_endpoint_and_keeps_history(tmp_path):
         pipeline = _pipeline(tmp_path)
         pipeline.run(openai_directory(base_url=sim.base_url, api_key=ADMIN_KEY))
         counts = {
-            t: _query(pipeline, f"select count(*) from raw.{t}")[0][0]
+            t: query(pipeline, f"select count(*) from raw.{t}")[0][0]
             for t in (
                 "users",
                 "projects",
@@ -275,14 +262,14 @@ def test_directory_loads_every_endpoint_and_keeps_history(tmp_path):
         assert all(counts.values()), counts
         # Archived projects answer 400 for members: skipped, not fatal.
         archived = [p.id for p in sim.org.projects if p.archived_at is not None]
-        members = _query(pipeline, "select distinct project_id from raw.project_users")
+        members = query(pipeline, "select distinct project_id from raw.project_users")
         assert archived and not set(archived) & {p for (p,) in members}
 
         changes = sim.evolve_directory(seed=1)
         pipeline.run(openai_directory(base_url=sim.base_url, api_key=ADMIN_KEY))
 
     def versions(table, ident):
-        return _query(
+        return query(
             pipeline,
             f"select name, _dlt_valid_to is null from raw.{table} where id = ? "
             "order by _dlt_valid_from",
@@ -292,7 +279,7 @@ def test_directory_loads_every_endpoint_and_keeps_history(tmp_path):
     renamed = versions("projects", changes["renamed_project"])
     assert [current for _, current in renamed] == [False, True]
     assert renamed[1][0] == renamed[0][0] + " (renamed)"
-    archived_now = _query(
+    archived_now = query(
         pipeline,
         "select archived_at is not null from raw.projects where id = ? and _dlt_valid_to is null",
         [changes["archived_project"]],
@@ -303,7 +290,7 @@ def test_directory_loads_every_endpoint_and_keeps_history(tmp_path):
     assert [c for _, c in versions("users", changes["deleted_user"])] == [False]
     assert [c for _, c in versions("users", changes["renamed_user"])] == [False, True]
     # Unchanged rows (last_used_at moves on every use) keep a single version.
-    single = _query(
+    single = query(
         pipeline,
         "select count(*) from (select id from raw.project_api_keys group by id "
         "having count(*) > 1)",
