@@ -66,8 +66,7 @@ def with_mart_previews(events: Iterable[Any], context: dg.AssetExecutionContext)
     counts: dict[tuple[str, ...], int] = {}
     if models:
         try:
-            counts = dict(report.row_counts(paths.warehouse_path(), models))
-            previews = report.table_previews(paths.warehouse_path(), marts)
+            counts, previews = report.table_facts(paths.warehouse_path(), models, marts)
         except duckdb.Error as exc:
             context.log.warning(f"Row counts or mart previews left out: {exc}")
     for event, key in zip(events, keys, strict=True):

@@ -397,18 +397,29 @@ def read_report_data(
         )
 
 
-def table_previews(
-    warehouse: Path, tables: Sequence[tuple[str, str]], limit: int = 5
-) -> dict[tuple[str, str], str]:
-    """The first `limit` rows of each (schema, table) as Markdown, newest `usage_date` first.
+Table = tuple[str, str]
 
-    Identifiers are checked against the catalog before they are quoted into SQL; tables that do
-    not exist are left out.
+
+def table_facts(
+    warehouse: Path, counted: Sequence[Table], previewed: Sequence[Table], limit: int = 5
+) -> tuple[dict[Table, int], dict[Table, str]]:
+    """Row counts of the `counted` (schema, table or view) and the first `limit` rows of the
+    `previewed` ones as Markdown (newest `usage_date` first), in one read-only connection.
+
+    Relations are found by schema and name only: dagster-dbt's own row counts name them by the
+    catalog the manifest was parsed with (the file's stem at parse time), so they fail whenever
+    `WAREHOUSE_PATH` names another file. Identifiers are checked against the catalog before
+    they are quoted into SQL; relations that do not exist are left out.
     """
-    previews: dict[tuple[str, str], str] = {}
+    counts: dict[Table, int] = {}
+    previews: dict[Table, str] = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         columns = existing_columns(con)
-        for schema, table in tables:
+        for schema, table in counted:
+            if f"{schema}.{table}" in columns:
+                sql = f'select count(*) from "{schema}"."{table}"'  # identifiers checked
+                counts[(schema, table)] = con.execute(sql).fetchall()[0][0]
+        for schema, table in previewed:
             cols = columns.get(f"{schema}.{table}")
             if cols is None:
                 continue
@@ -418,23 +429,12 @@ def table_previews(
             cursor = con.execute(sql, [limit])
             names = [d[0] for d in cursor.description]
             previews[(schema, table)] = markdown_table(names, cursor.fetchall())
-    return previews
+    return counts, previews
 
 
-def row_counts(warehouse: Path, tables: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """Rows of each existing (schema, table or view) of the working file, by schema and name only.
-
-    dagster-dbt's own row counts name relations by the catalog the manifest was parsed with (the
-    file's stem at parse time), so they fail whenever `WAREHOUSE_PATH` names another file.
-    """
-    counts: dict[tuple[str, str], int] = {}
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        known = existing_columns(con)
-        for schema, table in tables:
-            if f"{schema}.{table}" in known:
-                sql = f'select count(*) from "{schema}"."{table}"'  # identifiers checked
-                counts[(schema, table)] = con.execute(sql).fetchall()[0][0]
-    return counts
+def table_previews(warehouse: Path, tables: Sequence[Table], limit: int = 5) -> dict[Table, str]:
+    """The first `limit` rows of each (schema, table) as Markdown (see `table_facts`)."""
+    return table_facts(warehouse, [], tables, limit)[1]
 
 
 # --------------------------------------------------------------------------- figure data
