@@ -14,7 +14,7 @@ def isolated_env(tmp_path, monkeypatch):
     (tmp_path / "warehouse").mkdir()
     for name in ("SERVING_DIR", "USAGE_BUCKET_WIDTH", "USAGE_START_DATE", "OPENAI_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
-    # The local simulator needs no client-side pacing (it costs a run seconds of directory
-    # requests); the pacing itself is tested at the source level with explicit rates.
+    # No client-side pacing against the local simulator, whatever the developer's environment
+    # says; the pacing itself is tested at the source level with explicit rates.
     monkeypatch.setenv("OPENAI_REQUESTS_PER_SECOND", "0")
     return tmp_path
