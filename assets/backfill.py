@@ -12,9 +12,11 @@ import logging
 import os
 import socket
 import sys
+import traceback
 
 import dagster as dg
 
+from assets.instance import dagster_instance
 from assets.schedules import partition_range_tags, refresh_job
 from assets.settings import ConfigError, Settings
 
@@ -57,7 +59,7 @@ def run_backfill(
     from assets.definitions import defs
 
     job = defs().resolve_job_def(refresh_job.name)
-    instance = instance or dg.DagsterInstance.get()
+    instance = instance or dagster_instance()
     release_dead_runs(instance)
     tags = {
         **partition_range_tags(first.isoformat(), last.isoformat()),
@@ -131,7 +133,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     log.info("Backfilling %s..%s into %s", first, last, settings.warehouse_path)
-    result = run_backfill(first, last)
+    try:
+        result = run_backfill(first, last)
+    except Exception as exc:
+        # Not a step failure (those are in the result) but the run itself: Dagster's storage, the
+        # definitions. The traceback is for a bug report; the last line says what happened.
+        traceback.print_exc()
+        print(f"error: the backfill could not run: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     if not result.success:
         print(
             f"error: backfill run {result.run_id} failed: {failure_summary(result)}",

@@ -156,13 +156,14 @@ def dagster_run(args: dict) -> dict:
     Environment (warehouse, Dagster home, simulator URL) is set by the parent. Returns the
     moments and durations the stage split needs; the parent adds wall time.
     """
-    import dagster as dg
-
     from assets.backfill import failure_summary, run_backfill
+    from assets.instance import dagster_instance
 
     imported_at = time.time()
-    instance = dg.DagsterInstance.get()
-    result = run_backfill(dt.date.fromisoformat(args["first"]), dt.date.fromisoformat(args["last"]))
+    instance = dagster_instance()
+    result = run_backfill(
+        dt.date.fromisoformat(args["first"]), dt.date.fromisoformat(args["last"]), instance
+    )
     if not result.success:
         raise RuntimeError(failure_summary(result))
     steps, checks = _step_times(instance, result.run_id)

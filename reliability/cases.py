@@ -218,7 +218,7 @@ def _api_verdict(fault, disturbed, fired, after, clean, final, reference) -> Cas
         problems.append("the disturbed run failed without one clear error line")
     if clean.returncode != 0 or final != reference:
         problems.append("the clean re-run did not restore the reference marts")
-    how = "completed" if completed else f"failed: {disturbed.error_line()[:160]}"
+    how = "completed" if completed else f"failed: {disturbed.failure_line()[:160]}"
     if completed and after == reference:
         how += " with reference-equal marts"
     detail = how + ("; " + "; ".join(problems) if problems else "; re-run equals reference")
@@ -288,14 +288,14 @@ def _crash_batch(ws: Workspace, stages: list[str], rng: random.Random, reference
         facts = {
             "kills": killed_at,
             "rerun_exit": clean.returncode,
-            "rerun_error": clean.error_line()[:500],
+            "rerun_error": clean.failure_line()[:500],
             "rerun_equals_reference": final == reference,
         }
         ok = clean.returncode == 0 and final == reference and kills_done > 0
         detail = f"{kills_done} kills ({', '.join(killed_at)}); re-run " + (
             "equals reference"
             if ok
-            else f"exit {clean.returncode} {clean.error_line()[:200]}, equal={final == reference}"
+            else f"exit {clean.returncode} {clean.failure_line()[:200]}, equal={final == reference}"
         )
         return CaseResult("Crashes", "", "pass" if ok else "fail", 0, detail, facts)
 
@@ -317,7 +317,7 @@ def overlap_same_home(suite: Suite) -> CaseResult:
     lock_errors = sum("Could not set lock" in o.output for o in outcomes)
     facts = {
         "exits": [o.returncode for o in outcomes],
-        "errors": [o.error_line()[:300] for o in outcomes],
+        "errors": [o.failure_line()[:300] for o in outcomes],
         "lock_error_runs": lock_errors,
         "equals_reference": final == reference,
     }
@@ -362,7 +362,7 @@ def serving_reader(suite: Suite) -> CaseResult:
             "fail",
             0,
             f"first run exit {first.returncode}, serving files {served}: "
-            f"{first.error_line()[:200]}",
+            f"{first.failure_line()[:200]}",
         )
     with duckdb.connect(str(served[0]), read_only=True) as reader:
         tables = reader.execute("select count(*) from information_schema.tables").fetchone()[0]
@@ -371,7 +371,7 @@ def serving_reader(suite: Suite) -> CaseResult:
     final = harness.mart_fingerprint(ws.warehouse)
     ok = second.returncode == 0 and final == reference and tables == still
     detail = f"reader on {served[0].name}: second run exit {second.returncode}, " + (
-        "marts equal reference" if ok else second.error_line()[:200]
+        "marts equal reference" if ok else second.failure_line()[:200]
     )
     return CaseResult("Concurrency", "", "pass" if ok else "fail", 0, detail)
 
@@ -635,7 +635,7 @@ def _endurance_daily(sim_url, ws, first, daily_runs) -> CaseResult:
             day = days_ago(n)
             outcome = ws.backfill(day - dt.timedelta(days=3), day)
             if outcome.returncode != 0:
-                failures.append(f"{day}: {outcome.error_line()[:160]}")
+                failures.append(f"{day}: {outcome.failure_line()[:160]}")
             sizes.append((harness.tree_bytes(ws.dlt_dir), harness.tree_bytes(ws.dagster_home)))
         counted = _exact_counts(sim_url, ws, first, days_ago(1), "after daily runs", 0)
         growth = _growth(sizes)

@@ -48,6 +48,13 @@ class Outcome:
         lines = [line for line in self.output.splitlines() if line.startswith("error: ")]
         return lines[-1] if lines else ""
 
+    def failure_line(self) -> str:
+        """Why a failed run failed: its `error:` line, else its last line (a traceback's end)."""
+        if self.returncode == 0:
+            return ""
+        last = [line for line in self.output.splitlines() if line.strip()][-1:]
+        return self.error_line() or (last[0] if last else f"no output, exit {self.returncode}")
+
 
 @dataclass
 class Workspace:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from assets.instance import dagster_instance  # noqa: E402
 from scripts.sim_process import REPO_ROOT, simulator_process  # noqa: E402
 
 
@@ -26,6 +27,10 @@ def main() -> int:
             os.environ["OPENAI_BASE_URL"] = base_url
             os.environ["OPENAI_ADMIN_KEY"] = key
             print(f"No OPENAI_ADMIN_KEY set: using the simulator at {base_url}")
+        # The webserver and the daemon would otherwise create a new DAGSTER_HOME's storages at
+        # the same moment (assets/instance.py).
+        if os.environ.get("DAGSTER_HOME"):
+            dagster_instance().dispose()
         try:
             return subprocess.call(command, cwd=REPO_ROOT)
         except KeyboardInterrupt:

@@ -1,0 +1,81 @@
+"""Several processes opening a new DAGSTER_HOME at once leave it usable (assets/instance.py).
+
+Without the lock, 10 of 10 four-process starts here stamped a storage's schema version twice and
+every later process failed with alembic's "more than one head present" (CI saw a backfill exit 1
+in the reliability suite's overlapping runs).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from assets.instance import LOCK_FILE, exclusive
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# Each process waits for the same instant after importing Dagster, so their storage set-up meets.
+_OPEN_AT = """
+import sys, time
+from assets.instance import dagster_instance
+at = float(sys.argv[1])
+time.sleep(max(0.0, at - time.time()))
+dagster_instance().dispose()
+print("opened")
+"""
+
+
+def test_exclusive_lets_one_holder_in_at_a_time(tmp_path):
+    lock = tmp_path / LOCK_FILE
+    order: list[str] = []
+    first_inside = threading.Event()
+
+    def second() -> None:
+        first_inside.wait()
+        with exclusive(lock):
+            order.append("second in")
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    with exclusive(lock):
+        first_inside.set()
+        time.sleep(0.5)  # the second holder is blocked for all of this
+        order.append("first out")
+    thread.join(timeout=10)
+    assert order == ["first out", "second in"]
+
+
+def _schema_stamps(home: Path) -> dict[str, int]:
+    stamps = {}
+    for db in sorted(home.rglob("*.db")):
+        with sqlite3.connect(db) as conn:
+            stamps[db.name] = conn.execute("select count(*) from alembic_version").fetchone()[0]
+    return stamps
+
+
+def test_processes_opening_a_new_home_together_all_succeed_and_leave_it_usable(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(REPO_ROOT / ".dagster_home" / "dagster.yaml", home)
+    at = time.time() + 8  # after every process has imported Dagster
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _OPEN_AT, str(at)],
+            cwd=REPO_ROOT,
+            env={**os.environ, "DAGSTER_HOME": str(home)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outputs = [proc.communicate(timeout=120)[0] for proc in procs]
+    assert [p.returncode for p in procs] == [0] * 4, outputs
+    stamps = _schema_stamps(home)
+    assert stamps and set(stamps.values()) == {1}, stamps
