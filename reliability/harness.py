@@ -127,13 +127,22 @@ class Workspace:
         LIVE.add(proc)
         return proc, log, handle, time.monotonic()
 
-    def backfill(self, start: dt.date | str, end: dt.date | str, **env: str) -> Outcome:
-        """Run a backfill to its end (bounded by RUN_TIMEOUT_S)."""
+    def backfill(
+        self,
+        start: dt.date | str,
+        end: dt.date | str,
+        timeout_s: float = RUN_TIMEOUT_S,
+        **env: str,
+    ) -> Outcome:
+        """Run a backfill to its end (killed after `timeout_s`)."""
         proc, log, handle, began = self.start(start, end, **env)
         try:
-            proc.wait(timeout=RUN_TIMEOUT_S)
+            proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             kill_group(proc)
+            proc.wait()
+            with log.open("a") as note:
+                note.write(f"\nerror: killed by the suite after {timeout_s:.0f} s\n")
         LIVE.discard(proc)
         handle.close()
         return Outcome(proc.returncode, log.read_text(errors="replace"), time.monotonic() - began)

@@ -126,6 +126,10 @@ def test_one_partition_then_a_range_materialize_everything(sim_env, tmp_path):
         # Partition metadata says what the day's load contained.
         assert f"| {day} | default |" in usage_event.metadata["rows_by_day"].value
         assert usage_event.metadata["days_loaded"].value == 1
+        # What each load did is kept; dlt's per-load schema and job list (the same every time,
+        # copied onto every partition of a backfill) are not.
+        assert usage_event.metadata["default/rows_loaded"].value > 0
+        assert not any(k.endswith(("column_schema", "/jobs")) for k in usage_event.metadata)
         assert (("marts", "cost_by_model_daily"), None) in parts
 
         start = (TODAY - dt.timedelta(days=9)).isoformat()
