@@ -8,10 +8,13 @@ import dagster as dg
 import duckdb
 import pytest
 
+from assets.dbt import DBT_PROJECT_DIR
 from assets.schedules import daily_refresh, partition_range_tags, refresh_job
 from simulator import ADMIN_KEY, SimulatorConfig, start_simulator
+from warehouse import paths
 
 TODAY = dt.datetime.now(dt.UTC).date()
+DBT_TARGET = DBT_PROJECT_DIR / "target"
 RAW_KEYS = {
     ("raw", name)
     for name in (
@@ -105,6 +108,7 @@ def _marts(path) -> dict[str, list[tuple]]:
 def test_one_partition_then_a_range_materialize_everything(sim_env, tmp_path):
     defs = _load_defs()
     day = (TODAY - dt.timedelta(days=5)).isoformat()
+    project_targets = set(DBT_TARGET.iterdir()) if DBT_TARGET.exists() else set()
     with dg.instance_for_test() as instance:
         one = _run(defs, partition_range_tags(day, day), instance)
         parts = {
@@ -140,6 +144,12 @@ def test_one_partition_then_a_range_materialize_everything(sim_env, tmp_path):
         second = _marts(tmp_path / "warehouse" / "openai_usage.duckdb")
 
     assert first == second  # re-running a range leaves identical marts
+    # dbt's per-run folders do not pile up; its parse is kept for the next run of this warehouse.
+    state = paths.dbt_state_dir()
+    assert state.parent.parent == tmp_path / "warehouse"
+    assert (state / "partial_parse.msgpack").stat().st_size > 0
+    assert list((state / "runs").iterdir()) == []
+    assert set(DBT_TARGET.iterdir()) - project_targets <= {DBT_TARGET / "partial_parse.msgpack"}
     days = {row[0] for row in first["cost_by_model_daily"]}
     assert min(days).isoformat() == start and max(days).isoformat() == end
     assert len(first["cost_by_project_daily"]) > 7

@@ -350,3 +350,18 @@ def orjson_dumps(value) -> bytes:
     import json
 
     return json.dumps(value).encode()
+
+
+def test_run_target_starts_from_the_last_parse_and_clears_earlier_run_folders(tmp_path):
+    from assets.dbt import PARTIAL_PARSE, keep_partial_parse, run_target
+
+    first = run_target(tmp_path, "run-one-abcdef")
+    assert first.is_dir() and not (first / PARTIAL_PARSE).exists()  # nothing parsed yet
+    (first / PARTIAL_PARSE).write_bytes(b"parse 1")
+    keep_partial_parse(first, tmp_path)
+    assert not first.exists() and (tmp_path / PARTIAL_PARSE).read_bytes() == b"parse 1"
+
+    failed = run_target(tmp_path, "run-two-abcdef")  # a failed run leaves its folder behind
+    assert (failed / PARTIAL_PARSE).read_bytes() == b"parse 1"
+    third = run_target(tmp_path, "run-three-abcd")
+    assert not failed.exists() and list((tmp_path / "runs").iterdir()) == [third]

@@ -28,3 +28,9 @@ def serving_dir() -> Path:
 def dlt_pipelines_dir() -> Path:
     """dlt's local working state, kept beside the warehouse it belongs to (never in $HOME)."""
     return warehouse_path().parent / ".dlt" / warehouse_path().stem
+
+
+def dbt_state_dir() -> Path:
+    """dbt's per-run target folders and its partial-parse cache, beside the warehouse they
+    were parsed for (dbt re-parses from scratch when the warehouse path differs)."""
+    return warehouse_path().parent / ".dbt" / warehouse_path().stem
