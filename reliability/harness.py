@@ -85,6 +85,11 @@ class Workspace:
         return self.root / "serving"
 
     @property
+    def dbt_dir(self) -> Path:
+        """`warehouse.paths.dbt_state_dir()` for this warehouse."""
+        return self.warehouse.parent / ".dbt" / self.warehouse.stem
+
+    @property
     def dlt_dir(self) -> Path:
         """`warehouse.paths.dlt_pipelines_dir()` for this warehouse."""
         return self.warehouse.parent / ".dlt" / self.warehouse.stem
