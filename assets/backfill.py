@@ -59,6 +59,7 @@ def run_backfill(
     from assets.definitions import defs
 
     job = defs().resolve_job_def(refresh_job.name)
+    planned_events_per_asset()
     instance = instance or dagster_instance()
     release_dead_runs(instance)
     tags = {
@@ -72,6 +73,21 @@ def run_backfill(
         run_config=_QUIET_RUN_CONFIG,
         raise_on_error=False,
     )
+
+
+PLANNED_EVENTS_VARIABLE = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
+
+
+def planned_events_per_asset() -> None:
+    """One "materialization planned" event per asset for a range, not one per partition.
+
+    Dagster's SQLite storage otherwise writes one per asset and day before the first step
+    starts: 13,210 events and 9 of the 15 minutes of a 3-year backfill (RELIABILITY.md). The
+    cost, in Dagster's words: partitions of a failed run show as missing rather than failed
+    (the run itself shows failed, and a re-run of missing partitions picks them up). Set the
+    variable to 0 to keep per-partition events.
+    """
+    os.environ.setdefault(PLANNED_EVENTS_VARIABLE, "1")
 
 
 def _process_alive(pid: int) -> bool:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from assets.backfill import planned_events_per_asset  # noqa: E402
 from assets.instance import dagster_instance  # noqa: E402
 from scripts.sim_process import REPO_ROOT, simulator_process  # noqa: E402
 
@@ -29,6 +30,7 @@ def main() -> int:
             print(f"No OPENAI_ADMIN_KEY set: using the simulator at {base_url}")
         # The webserver and the daemon would otherwise create a new DAGSTER_HOME's storages at
         # the same moment (assets/instance.py).
+        planned_events_per_asset()  # UI backfills too; assets/backfill.py says why
         if os.environ.get("DAGSTER_HOME"):
             dagster_instance().dispose()
         try:
