@@ -601,7 +601,9 @@ ENDURANCE_TIMEOUT_S_PER_YEAR = 600
 
 def endurance(sim_url: str, suite: Suite, years: int = 3, daily_runs: int = 30) -> list[CaseResult]:
     """A multi-year backfill at 1h, then `daily_runs` lookback runs `[d-3, d]` for past days d."""
-    ws = suite.workspace("endurance")
+    # Its own simulator (three years of history): the runs and the expected counts must both
+    # use it (the runs went to the suite's simulator before, and the counts could not match).
+    ws = suite.workspace("endurance", base_url=sim_url)
     ws.extra_env = {
         "USAGE_BUCKET_WIDTH": "1h",
         "USAGE_START_DATE": days_ago(365 * years + daily_runs + 5).isoformat(),
