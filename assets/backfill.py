@@ -13,12 +13,14 @@ import os
 import socket
 import sys
 import traceback
+from pathlib import Path
 
 import dagster as dg
 
-from assets.instance import dagster_instance
+from assets.instance import dagster_instance, exclusive
 from assets.schedules import partition_range_tags, refresh_job
 from assets.settings import ConfigError, Settings
+from warehouse import paths
 
 log = logging.getLogger("openai_usage_warehouse")
 
@@ -67,12 +69,27 @@ def run_backfill(
         PID_TAG: str(os.getpid()),
         HOST_TAG: socket.gethostname(),
     }
-    return job.execute_in_process(
-        instance=instance,
-        tags=tags,
-        run_config=_QUIET_RUN_CONFIG,
-        raise_on_error=False,
-    )
+    # Runs started here on one warehouse run one after the other. Dagster's `duckdb` pool
+    # serializes their steps too, but its SQLite storage can hand the one slot to two runs that
+    # ask in the same instant (CI saw a DuckDB lock error that way); a run launched by the
+    # daemon (`make dev`) relies on the pool alone.
+    warehouse = paths.warehouse_path()
+    with exclusive(run_lock_path(warehouse), on_wait=lambda: _log_waiting(warehouse)):
+        return job.execute_in_process(
+            instance=instance,
+            tags=tags,
+            run_config=_QUIET_RUN_CONFIG,
+            raise_on_error=False,
+        )
+
+
+def run_lock_path(warehouse: Path) -> Path:
+    """The lock file that one run on `warehouse` holds at a time (beside the warehouse)."""
+    return warehouse.parent / f".{warehouse.name}.run.lock"
+
+
+def _log_waiting(warehouse: Path) -> None:
+    log.info("Another run is writing %s: this one starts when it has finished", warehouse)
 
 
 PLANNED_EVENTS_VARIABLE = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
