@@ -13,7 +13,6 @@ import os
 import socket
 import sys
 import traceback
-from pathlib import Path
 
 import dagster as dg
 
@@ -73,8 +72,7 @@ def run_backfill(
     # serializes their steps too, but its SQLite storage can hand the one slot to two runs that
     # ask in the same instant (CI saw a DuckDB lock error that way); a run launched by the
     # daemon (`make dev`) relies on the pool alone.
-    warehouse = paths.warehouse_path()
-    with exclusive(run_lock_path(warehouse), on_wait=lambda: _log_waiting(warehouse)):
+    with exclusive(paths.run_lock_path(), on_wait=_log_waiting):
         return job.execute_in_process(
             instance=instance,
             tags=tags,
@@ -83,13 +81,10 @@ def run_backfill(
         )
 
 
-def run_lock_path(warehouse: Path) -> Path:
-    """The lock file that one run on `warehouse` holds at a time (beside the warehouse)."""
-    return warehouse.parent / f".{warehouse.name}.run.lock"
-
-
-def _log_waiting(warehouse: Path) -> None:
-    log.info("Another run is writing %s: this one starts when it has finished", warehouse)
+def _log_waiting() -> None:
+    log.info(
+        "Another run is writing %s: this one starts when it has finished", paths.warehouse_path()
+    )
 
 
 PLANNED_EVENTS_VARIABLE = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"

@@ -49,8 +49,3 @@ def dagster_instance() -> dg.DagsterInstance:
     with exclusive(Path(home) / LOCK_FILE):
         # Building the instance builds its storages (and their SQLite schemas) there and then.
         return dg.DagsterInstance.get()
-
-
-if __name__ == "__main__":
-    # `make dev` creates the instance before `dagster dev` starts its webserver and daemon.
-    dagster_instance().dispose()

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse import paths
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TODAY = dt.datetime.now(dt.UTC).date()
 # One distinctive fake admin key per suite run: the simulator accepts any `sk-admin-` bearer.
@@ -86,13 +88,11 @@ class Workspace:
 
     @property
     def dbt_dir(self) -> Path:
-        """`warehouse.paths.dbt_state_dir()` for this warehouse."""
-        return self.warehouse.parent / ".dbt" / self.warehouse.stem
+        return paths.beside(self.warehouse, ".dbt")
 
     @property
     def dlt_dir(self) -> Path:
-        """`warehouse.paths.dlt_pipelines_dir()` for this warehouse."""
-        return self.warehouse.parent / ".dlt" / self.warehouse.stem
+        return paths.beside(self.warehouse, ".dlt")
 
     def env(self, **overrides: str) -> dict[str, str]:
         env = {

@@ -25,12 +25,24 @@ def serving_dir() -> Path:
     return warehouse_path().parent / "serving"
 
 
+def beside(warehouse: Path, tool: str) -> Path:
+    """A tool's working state for `warehouse` (`.dlt`, `.dbt`): beside the file, one folder per
+    warehouse name, so two warehouses in one folder never share it."""
+    return warehouse.parent / tool / warehouse.stem
+
+
 def dlt_pipelines_dir() -> Path:
     """dlt's local working state, kept beside the warehouse it belongs to (never in $HOME)."""
-    return warehouse_path().parent / ".dlt" / warehouse_path().stem
+    return beside(warehouse_path(), ".dlt")
 
 
 def dbt_state_dir() -> Path:
     """dbt's per-run target folders and its partial-parse cache, beside the warehouse they
     were parsed for (dbt re-parses from scratch when the warehouse path differs)."""
-    return warehouse_path().parent / ".dbt" / warehouse_path().stem
+    return beside(warehouse_path(), ".dbt")
+
+
+def run_lock_path() -> Path:
+    """The lock file one run on the warehouse holds at a time (`assets/backfill.py`)."""
+    warehouse = warehouse_path()
+    return warehouse.parent / f".{warehouse.name}.run.lock"
