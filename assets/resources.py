@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+from importlib.metadata import version
+from typing import Any
+
 import dagster as dg
 import dlt
 from dagster_dbt import DbtCliResource
 from dagster_dlt import DagsterDltResource
+from packaging.version import Version
 
 from assets.settings import Settings
 from pipelines.openai_admin.settings import ADMIN_KEYS_URL
@@ -55,6 +60,26 @@ def dlt_pipeline(name: str, settings: Settings) -> dlt.Pipeline:
     )
 
 
+class DbtCli(DbtCliResource):
+    """dagster-dbt's dbt resource without two set-up steps it takes on every invocation.
+
+    They cost 4.4 s of a 42 s daily run, and this project uses neither result.
+    """
+
+    @cached_property
+    def _cli_version(self) -> Version:
+        # dagster-dbt runs `dbt --version` to learn this, which also asks PyPI for the latest
+        # release: 2.7 s, and a network call from every scheduled run. The dbt that runs is the
+        # one installed beside this code from the lock file.
+        return Version(version("dbt-core"))
+
+    def _initialize_dbt_core_adapter(self, args: Any) -> Any:
+        # The adapter only serves dagster-dbt's `fetch_column_metadata` and `fetch_row_counts`,
+        # unused here (row counts are read once dbt has exited, see assets/report.py); setting it
+        # up loads the profile and every macro (1.7 s). dagster-dbt accepts no adapter.
+        return None
+
+
 def build_resources(settings: Settings, dbt_project_dir: str) -> dict[str, object]:
     return {
         "openai": OpenAIAdminResource(
@@ -69,5 +94,5 @@ def build_resources(settings: Settings, dbt_project_dir: str) -> dict[str, objec
             ],
         ),
         "dlt": DagsterDltResource(),
-        "dbt": DbtCliResource(project_dir=dbt_project_dir),
+        "dbt": DbtCli(project_dir=dbt_project_dir),
     }

@@ -58,6 +58,10 @@ def test_definitions_load_with_the_expected_graph(monkeypatch):
     # Every writer of the DuckDB file shares the pool of size one.
     for key in (dg.AssetKey(list(k)) for k in RAW_KEYS | {("marts", "cost_by_model_daily")}):
         assert graph.get(key).pools == {"duckdb"}, key
+    # dbt tests on marts are asset checks; tests on staging views are observed, not checks.
+    checks = {(tuple(k.asset_key.path), k.name) for k in graph.asset_check_keys}
+    assert any(asset == ("marts", "cost_by_model_daily") for asset, _ in checks)
+    assert not any(asset[0] == "staging" for asset, _ in checks)
     # Lineage connects dlt's raw tables to dbt's sources.
     staging = dg.AssetKey(["staging", "stg_openai__costs"])
     assert dg.AssetKey(["raw", "costs"]) in graph.get(staging).parent_keys
@@ -135,6 +139,15 @@ def test_one_partition_then_a_range_materialize_everything(sim_env, tmp_path):
         assert usage_event.metadata["default/rows_loaded"].value > 0
         assert not any(k.endswith(("column_schema", "/jobs")) for k in usage_event.metadata)
         assert (("marts", "cost_by_model_daily"), None) in parts
+        # Tests that are not checks still report, once, on their model, without a warning.
+        observed = [
+            e.event_specific_data.asset_observation
+            for e in one.all_events
+            if e.event_type == dg.DagsterEventType.ASSET_OBSERVATION
+        ]
+        assert any(o.asset_key.path[0] == "staging" for o in observed)
+        assert all(not o.description for o in observed)
+        assert one.get_asset_check_evaluations()
 
         start = (TODAY - dt.timedelta(days=9)).isoformat()
         end = (TODAY - dt.timedelta(days=3)).isoformat()

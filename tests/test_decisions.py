@@ -311,9 +311,49 @@ def test_manifest_is_stale_when_missing_or_older_than_a_model(tmp_path):
     manifest.write_text("{}")
     os.utime(model, (1, 1))
     assert not manifest_is_stale(tmp_path, manifest)
+    # dbt's own output and logs are newer than the manifest by nature, and are not sources.
+    for folder in ("target/run-1", "logs"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "compiled.sql").write_text("select 1")
+    assert not manifest_is_stale(tmp_path, manifest)
     os.utime(model, None)
     os.utime(manifest, (1, 1))
     assert manifest_is_stale(tmp_path, manifest)
+
+
+def test_is_asset_check_for_tests_on_marts_sources_and_across_models():
+    from assets.dbt import is_asset_check
+
+    manifest = {
+        "nodes": {
+            "model.p.stg_a": {"config": {"schema": "staging"}},
+            "model.p.cost_by_day": {"config": {"schema": "marts"}},
+            "seed.p.factors": {"config": {"schema": "seeds"}},
+        }
+    }
+    assert is_asset_check({"attached_node": "model.p.cost_by_day"}, manifest)
+    assert is_asset_check({"attached_node": "source.p.raw.costs"}, manifest)
+    assert is_asset_check({"attached_node": None}, manifest)  # a singular test
+    assert not is_asset_check({"attached_node": "model.p.stg_a"}, manifest)
+    assert not is_asset_check({"attached_node": "seed.p.factors"}, manifest)
+
+
+def test_dbt_resource_knows_its_version_without_running_dbt(monkeypatch):
+    from importlib.metadata import version
+    from pathlib import Path
+
+    import dagster_dbt.core.resource
+
+    from assets.resources import DbtCli
+
+    def no_subprocess(*args, **kwargs):
+        raise AssertionError(f"ran {args}")
+
+    # dagster-dbt's own way: `dbt --version` in a subprocess (which also asks PyPI).
+    monkeypatch.setattr(dagster_dbt.core.resource, "check_output", no_subprocess)
+    resource = DbtCli(project_dir=str(Path(__file__).resolve().parents[1] / "dbt_models"))
+    assert str(resource._cli_version) == version("dbt-core")
+    assert resource._initialize_dbt_core_adapter(["build"]) is None
 
 
 def test_runtime_setting_reads_dlt_runtime_variables(monkeypatch):
