@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import pyarrow as pa
@@ -77,7 +78,16 @@ def _bucket(start, results, key="results"):
     return {"object": "bucket", "start_time": start, "end_time": start + 86400, key: results}
 
 
-def test_buckets_to_arrow_keeps_nulls_tolerates_new_fields_and_old_result_key():
+def _as_page(buckets, indent=None):
+    """The buckets as the API's page body, then as the source's parse of it serves them."""
+    body = json.dumps(
+        {"object": "page", "data": buckets, "has_more": True, "next_page": "p2"}, indent=indent
+    ).encode()
+    return body, helpers.read_bucket_page(body, schemas.COMPLETIONS_USAGE)
+
+
+@pytest.mark.parametrize("parse", ["dicts", "arrow", "arrow_pretty_printed"])
+def test_buckets_to_arrow_keeps_nulls_tolerates_new_fields_and_old_result_key(parse):
     buckets = [
         _bucket(
             1735689600,
@@ -101,6 +111,11 @@ def test_buckets_to_arrow_keeps_nulls_tolerates_new_fields_and_old_result_key():
             key="result",
         ),
     ]
+    if parse != "dicts":
+        _, page = _as_page(buckets, indent=2 if parse == "arrow_pretty_printed" else None)
+        assert isinstance(page["data"], helpers.ArrowBuckets) and len(page["data"]) == 3
+        assert page["has_more"] is True and page["next_page"] == "p2"
+        buckets = page["data"]
     table = helpers.buckets_to_arrow(buckets, schemas.COMPLETIONS_USAGE, "acme")
     assert table.schema == schemas.COMPLETIONS_USAGE
     assert table.num_rows == 3
@@ -112,6 +127,23 @@ def test_buckets_to_arrow_keeps_nulls_tolerates_new_fields_and_old_result_key():
     assert rows[2]["bucket_date"] == dt.date(2025, 1, 3)
     assert rows[2]["batch"] is True and rows[2]["project_id"] == "proj_a"
     assert "brand_new" not in table.column_names
+
+
+def test_a_page_arrow_cannot_read_as_typed_is_left_to_the_general_parse():
+    # Arrow's reader is strict: `1.0` for an integer, or a body that is not JSON, is not read.
+    _, page = _as_page([_bucket(1735689600, [{"input_tokens": 1.0, "num_model_requests": 1}])])
+    assert page is None
+    body = b'{"object": "page", "data": [{"start_time": 17'
+    assert helpers.read_bucket_page(body, schemas.COMPLETIONS_USAGE) is None
+    with pytest.raises(helpers.MalformedBodyError, match="not valid JSON"):
+        helpers.parse_json_object(body, "/v1/organization/usage/completions")
+    # The general parse still loads the first one, as before.
+    table = helpers.buckets_to_arrow(
+        [_bucket(1735689600, [{"input_tokens": 1.0, "num_model_requests": 1}])],
+        schemas.COMPLETIONS_USAGE,
+        "acme",
+    )
+    assert table.column("input_tokens").to_pylist() == [1]
 
 
 def test_costs_keep_every_digit_of_the_amount():

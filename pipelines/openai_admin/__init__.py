@@ -207,7 +207,8 @@ def _bucketed(
         return
     query = {**params, "start_time": window.start_ts, "end_time": end_ts}
     rows = 0
-    pages = helpers.bucket_pages(api.client, path, query)
+    # Results that need adapting (costs, an old field name) are parsed as dicts.
+    pages = helpers.bucket_pages(api.client, path, query, schema if adapt is None else None)
     for number, buckets in enumerate(pages, start=1):
         if number == 1:
             # Only once the API has answered: a refused request must not empty stored days.

@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.json as pa_json
 from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
@@ -381,6 +382,81 @@ def parse_body_once(response: Response, *args: Any, **kwargs: Any) -> None:
         response.json = lambda **_: body  # type: ignore[method-assign]
 
 
+@dataclass(frozen=True)
+class ArrowBuckets:
+    """A page's buckets as Arrow's JSON reader parsed them: `start_time`, `end_time` and the
+    results (`results`, or `result` in specs before 2026-05) as lists of structs."""
+
+    buckets: pa.StructArray
+
+    def __len__(self) -> int:
+        return len(self.buckets)
+
+
+def page_type(schema: pa.Schema) -> pa.Schema:
+    """The Arrow type of a usage page whose results fill `schema` (the reader's explicit schema).
+
+    Fields it does not name (`object`, new API fields) are skipped by the reader.
+    """
+    results = pa.list_(pa.struct([f for f in schema if f.name not in _BUCKET_FIELDS]))
+    bucket = pa.struct(
+        [
+            ("start_time", pa.int64()),
+            ("end_time", pa.int64()),
+            ("results", results),
+            ("result", results),
+        ]
+    )
+    return pa.schema(
+        [("has_more", pa.bool_()), ("next_page", pa.string()), ("data", pa.list_(bucket))]
+    )
+
+
+def read_bucket_page(content: bytes, schema: pa.Schema) -> dict[str, Any] | None:
+    """A usage page parsed by Arrow's JSON reader straight into `schema`'s types, or None when
+    the body does not fit them (invalid JSON, or a value of another type).
+
+    Parsing to Python objects and converting those to Arrow took 6.7 s of CPU for a year of
+    completions at `1h` (549 MB); Arrow's reader does both in 1.9 s. Bodies it refuses go to
+    the general parse (`parse_json_object`), which says what is wrong or converts what Arrow's
+    strict reader does not (e.g. `1.0` for an integer).
+    """
+    options = pa_json.ParseOptions(
+        explicit_schema=page_type(schema),
+        unexpected_field_behavior="ignore",
+        newlines_in_values=True,  # the API may pretty-print its JSON
+    )
+    try:
+        table = pa_json.read_json(
+            pa.BufferReader(content),
+            read_options=pa_json.ReadOptions(use_threads=False, block_size=len(content) + 1),
+            parse_options=options,
+        )
+    except pa.ArrowInvalid:
+        return None
+    if table.num_rows != 1:
+        return None
+    return {
+        "has_more": table.column("has_more")[0].as_py(),
+        "next_page": table.column("next_page")[0].as_py(),
+        "data": ArrowBuckets(pc.list_flatten(table.column("data").combine_chunks())),
+    }
+
+
+def parse_bucket_page(schema: pa.Schema) -> Callable[..., None]:
+    """A response hook like `parse_body_once` that parses a usage page with Arrow's reader."""
+
+    def hook(response: Response, *args: Any, **kwargs: Any) -> None:
+        if response.status_code != 200:
+            return
+        body = read_bucket_page(response.content, schema)
+        if body is None:
+            body = parse_json_object(response.content, response.request.path_url.split("?")[0])
+        response.json = lambda **_: body  # type: ignore[method-assign]
+
+    return hook
+
+
 def parse_json_object(content: bytes, path: str) -> dict[str, Any]:
     """The JSON object of a 200 body, or `MalformedBodyError` saying what arrived."""
     try:
@@ -398,26 +474,34 @@ def parse_json_object(content: bytes, path: str) -> dict[str, Any]:
     return body
 
 
-def response_hooks(client: RESTClient) -> dict[str, list[Any]]:
+def response_hooks(
+    client: RESTClient, parse: Callable[..., None] = parse_body_once
+) -> dict[str, list[Any]]:
     """What every request checks on its answer: refusals a user can fix (with how), dlt's own
-    status handling, then one orjson parse of a 200 body (retried when it does not parse)."""
-    return {
-        "response": [raise_for_admin_status, client._create_response_handler(), parse_body_once]
-    }
+    status handling, then one parse of a 200 body (retried when it does not parse)."""
+    return {"response": [raise_for_admin_status, client._create_response_handler(), parse]}
 
 
 def bucket_pages(
-    client: RESTClient, path: str, params: Mapping[str, Any]
-) -> Iterator[list[dict[str, Any]]]:
-    """Yield each page's buckets of a usage or costs endpoint, following `next_page`."""
+    client: RESTClient, path: str, params: Mapping[str, Any], schema: pa.Schema | None = None
+) -> Iterator[list[dict[str, Any]] | ArrowBuckets]:
+    """Yield each page's buckets of a usage or costs endpoint, following `next_page`.
+
+    With `schema`, pages come parsed by Arrow's reader into its types (`ArrowBuckets`) when
+    they fit them, else as dicts.
+    """
     paginator = OnceCursorPaginator(
         cursor_path="next_page", cursor_param="page", has_more_path="has_more"
     )
-    hooks = response_hooks(client)
+    hooks = response_hooks(client, parse_body_once if schema is None else parse_bucket_page(schema))
     for page in client.paginate(
         path, params=dict(params), paginator=paginator, data_selector="data", hooks=hooks
     ):
-        yield list(page)
+        # dlt wraps a selected value that is not a list into a list of one.
+        if len(page) == 1 and isinstance(page[0], ArrowBuckets):
+            yield page[0]
+        else:
+            yield list(page)
 
 
 def list_pages(
@@ -448,7 +532,7 @@ def bucket_results(bucket: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def buckets_to_arrow(
-    buckets: Iterable[Mapping[str, Any]],
+    buckets: Iterable[Mapping[str, Any]] | ArrowBuckets,
     schema: pa.Schema,
     organization: str,
     adapt: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None,
@@ -464,6 +548,8 @@ def buckets_to_arrow(
     counters become null. `adapt` maps an endpoint's result shape onto the schema's names.
     Building columns directly keeps dlt on its fast Arrow path.
     """
+    if isinstance(buckets, ArrowBuckets):
+        return _arrow_buckets_to_table(buckets, schema, organization, final_before)
     result_fields = [field for field in schema if field.name not in _BUCKET_FIELDS]
     results: list[Mapping[str, Any]] = []
     starts: list[int] = []
@@ -480,8 +566,42 @@ def buckets_to_arrow(
     # pyarrow converts dicts to a struct column in C++, by field name: unknown keys are
     # ignored and missing ones become null, as the per-field Python loop did, 3x faster.
     struct = pa.array(results, type=pa.struct(result_fields))
-    n = len(results)
-    start = pa.array(starts, type=pa.int64())
+    return _results_table(
+        struct,
+        pa.array(starts, type=pa.int64()),
+        pa.array(ends, type=pa.int64()),
+        schema,
+        organization,
+        final_before,
+    )
+
+
+def _arrow_buckets_to_table(
+    page: ArrowBuckets, schema: pa.Schema, organization: str, final_before: int | None
+) -> pa.Table:
+    buckets = page.buckets
+    results = pc.coalesce(buckets.field("results"), buckets.field("result"))
+    bucket_of_row = pc.list_parent_indices(results)
+    return _results_table(
+        pc.list_flatten(results),
+        pc.take(buckets.field("start_time"), bucket_of_row),
+        pc.take(buckets.field("end_time"), bucket_of_row),
+        schema,
+        organization,
+        final_before,
+    )
+
+
+def _results_table(
+    struct: pa.StructArray,
+    start: pa.Array,
+    end: pa.Array,
+    schema: pa.Schema,
+    organization: str,
+    final_before: int | None,
+) -> pa.Table:
+    """The table of `schema` from the results (a struct of its result fields) and their times."""
+    n = len(struct)
     day = pc.divide(start, 86400)  # integer division: bucket starts are positive
     if final_before is None:
         final = pa.nulls(n, type=pa.bool_())
@@ -491,10 +611,10 @@ def buckets_to_arrow(
         "organization": pa.array([organization] * n, type=pa.string()),
         "bucket_date": day.cast(pa.int32()).cast(pa.date32()),
         "start_time": start,
-        "end_time": pa.array(ends, type=pa.int64()),
+        "end_time": end,
         "is_final": final,
         "_deleted": pa.nulls(n, type=pa.bool_()),
-        **{field.name: struct.field(field.name) for field in result_fields},
+        **{field.name: struct.field(field.name) for field in struct.type},
     }
     return pa.Table.from_arrays([columns[name] for name in schema.names], schema=schema)
 
