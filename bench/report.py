@@ -34,9 +34,9 @@ def render(results: dict[str, Any]) -> str:
 
 def _ingest(r: dict[str, Any]) -> str:
     names = {
-        "dlt_live": "dlt source (this project) ← live simulator",
+        "dlt_live": "dlt source (this project, no pacing) ← live simulator",
         "cookbook_live": "cookbook-style script ← live simulator",
-        "dlt_replay": "dlt source (this project) ← recorded pages",
+        "dlt_replay": "dlt source (this project, no pacing) ← recorded pages",
         "cookbook_replay": "cookbook-style script ← recorded pages",
         "duckdb": "DuckDB `read_json` of the recorded files",
     }
@@ -102,8 +102,8 @@ def _end_to_end(r: dict[str, Any]) -> str:
     lines = [
         "### 3. End to end (Dagster run: dlt, prices, dbt build with tests), width 1h",
         "",
-        f"| stage (s) | backfill of {b['days']} days (latency 0) | daily run, "
-        f"{d['lookback_days']}-day lookback (latency + rate limit) |",
+        f"| stage (s) | backfill of {b['days']} days (latency 0, no pacing) | daily run, "
+        f"{d['lookback_days']}-day lookback (latency + rate limit, default pacing) |",
         "|---|---|---|",
     ]
     for stage in b["stages"]:
