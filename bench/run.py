@@ -5,8 +5,9 @@
     python -m bench --only ingest requests   # some scenarios
     python -m bench --profile                # pyinstrument profile of the dlt ingest
 
-Results: `bench/results/latest.json` (the next run compares itself with it) and
-`bench/results/latest.md` (the tables quoted in BENCHMARKS.md).
+Results: `bench/results/latest.json` (the next run compares itself with it),
+`bench/results/latest.md` (the tables quoted in BENCHMARKS.md) and its charts
+`bench/results/latest-*.svg`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import report, scenarios
+from bench import charts, report, scenarios
 from bench.config import BenchConfig
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -130,9 +131,11 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     markdown = report.render(results)
     out.with_suffix(".md").write_text(markdown)
+    drawn = charts.write(results, out)
     print("\n" + markdown)
     if previous is not None:
         print("Compared with the previous run in", out)
         print(report.compare(results, previous))
     print(f"\nResults: {out} and {out.with_suffix('.md')} ({results['total_wall_s']:.0f} s)")
+    print("Charts:", ", ".join(str(path) for path in drawn))
     return 0

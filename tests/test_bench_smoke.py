@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 from bench import requests_min
 
@@ -53,3 +54,7 @@ def test_bench_harness_smoke(tmp_path):
             p.split("organization/")[-1] for p in summary["endpoints"]
         }
     assert out.with_suffix(".md").read_text().startswith("### 2. Requests")
+    # The chart of what ran: well-formed SVG with a bar per width's fetch and bound.
+    chart = ElementTree.parse(tmp_path / "quick-requests.svg").getroot()
+    bars = [e for e in chart.iter("{http://www.w3.org/2000/svg}rect") if e.get("class") == "bar"]
+    assert len(bars) == 4 and all(float(bar.get("width")) > 0 for bar in bars)
