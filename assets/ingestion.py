@@ -14,7 +14,12 @@ import requests
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
-from assets.resources import OpenAIAdminResource, UnusableKeyError, dlt_pipeline
+from assets.resources import (
+    OpenAIAdminResource,
+    UnusableKeyError,
+    declared_pipeline,
+    dlt_pipeline,
+)
 from assets.settings import Settings
 from pipelines.model_prices import model_prices
 from pipelines.openai_admin import (
@@ -93,6 +98,7 @@ def load_each_organization(
     dlt: DagsterDltResource,
     openai: OpenAIAdminResource,
     make_source: Callable[[str, str], Any],
+    pipeline: Any,
 ) -> Iterator[dg.MaterializeResult]:
     """Run the dlt pipeline once per organization; one failing does not stop the others.
 
@@ -106,7 +112,8 @@ def load_each_organization(
         key = ""
         try:
             key = openai.admin_key(org)
-            results = list(dlt.run(context=context, dlt_source=make_source(org.name, key)))
+            source = make_source(org.name, key)
+            results = list(dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline))
         except Exception as exc:  # noqa: BLE001 - reported per organization below
             failed[org.name] = failure_reason(exc, (key, org.api_key), openai.base_url)
             context.log.error(f"Organization {org.name!r} was not loaded: {failed[org.name]}")
@@ -139,7 +146,7 @@ def build_usage_assets(settings: Settings, partitions: dg.PartitionsDefinition) 
 
     @dlt_assets(
         dlt_source=openai_usage(start=settings.usage_start_date, end=dt.date.today(), api_key=""),
-        dlt_pipeline=dlt_pipeline("openai_usage", settings),
+        dlt_pipeline=declared_pipeline("openai_usage", settings),
         name="openai_usage",
         group_name="ingestion",
         dagster_dlt_translator=RawTranslator(),
@@ -168,7 +175,9 @@ def build_usage_assets(settings: Settings, partitions: dg.PartitionsDefinition) 
                 requests_per_second=settings.requests_per_second,
             )
 
-        results = load_each_organization(context, dlt, openai, source)
+        results = load_each_organization(
+            context, dlt, openai, source, dlt_pipeline("openai_usage", settings)
+        )
         yield from with_rows_by_day(results, settings.warehouse_path, window)
 
     return openai_usage_assets
@@ -225,7 +234,7 @@ def build_legacy_usage_assets(settings: Settings, partitions: dg.PartitionsDefin
         dlt_source=openai_legacy_usage(
             start=settings.usage_start_date, end=dt.date.today(), api_key=""
         ),
-        dlt_pipeline=dlt_pipeline("openai_legacy_usage", settings),
+        dlt_pipeline=declared_pipeline("openai_legacy_usage", settings),
         name="openai_legacy_usage",
         group_name="ingestion",
         dagster_dlt_translator=RawTranslator(),
@@ -252,7 +261,9 @@ def build_legacy_usage_assets(settings: Settings, partitions: dg.PartitionsDefin
                 organization=organization,
             )
 
-        results = load_each_organization(context, dlt, openai, source)
+        results = load_each_organization(
+            context, dlt, openai, source, dlt_pipeline("openai_legacy_usage", settings)
+        )
         yield from with_rows_by_day(results, settings.warehouse_path, window)
 
     return openai_legacy_usage_assets
@@ -263,7 +274,7 @@ def build_directory_assets(settings: Settings) -> Any:
 
     @dlt_assets(
         dlt_source=openai_directory(api_key=""),
-        dlt_pipeline=dlt_pipeline("openai_directory", settings),
+        dlt_pipeline=declared_pipeline("openai_directory", settings),
         name="openai_directory",
         group_name="ingestion",
         dagster_dlt_translator=RawTranslator(),
@@ -280,7 +291,9 @@ def build_directory_assets(settings: Settings) -> Any:
                 requests_per_second=settings.requests_per_second,
             )
 
-        yield from load_each_organization(context, dlt, openai, source)
+        yield from load_each_organization(
+            context, dlt, openai, source, dlt_pipeline("openai_directory", settings)
+        )
 
     return openai_directory_assets
 
@@ -290,7 +303,7 @@ def build_price_assets(settings: Settings) -> Any:
 
     @dlt_assets(
         dlt_source=model_prices([]),
-        dlt_pipeline=dlt_pipeline("model_prices", settings),
+        dlt_pipeline=declared_pipeline("model_prices", settings),
         name="model_prices",
         group_name="ingestion",
         dagster_dlt_translator=RawTranslator(),
@@ -299,6 +312,10 @@ def build_price_assets(settings: Settings) -> Any:
     def model_price_assets(context: dg.AssetExecutionContext, dlt: DagsterDltResource) -> Any:
         model_days = queries.model_days(settings.warehouse_path)
         context.log.info(f"Pricing {len(model_days)} model-days with genai-prices")
-        yield from dlt.run(context=context, dlt_source=model_prices(model_days))
+        yield from dlt.run(
+            context=context,
+            dlt_source=model_prices(model_days),
+            dlt_pipeline=dlt_pipeline("model_prices", settings),
+        )
 
     return model_price_assets

@@ -12,6 +12,7 @@ from dagster_dbt import DbtCliResource
 from dagster_dlt import DagsterDltResource
 from packaging.version import Version
 
+from assets.instance import exclusive
 from assets.settings import Settings
 from pipelines.openai_admin.settings import ADMIN_KEYS_URL
 from warehouse import paths
@@ -51,13 +52,40 @@ class OpenAIAdminResource(dg.ConfigurableResource):
 
 
 def dlt_pipeline(name: str, settings: Settings) -> dlt.Pipeline:
-    """A dlt pipeline loading schema `raw` of the working DuckDB file."""
+    """The dlt pipeline a step runs, loading schema `raw` of the working DuckDB file.
+
+    Built inside the step: building a dlt pipeline writes its working folder, and dagster-dlt
+    drops that folder before every run, so only the step that holds the warehouse may touch it.
+    """
     return dlt.pipeline(
         pipeline_name=name,
         destination=duckdb_destination(settings.warehouse_path),
         dataset_name="raw",
         pipelines_dir=str(paths.dlt_pipelines_dir()),
     )
+
+
+DECLARED_DIR = ".definitions"
+
+
+def declared_pipeline(name: str, settings: Settings) -> dlt.Pipeline:
+    """The same pipeline as `dlt_pipeline`, for `@dlt_assets` to read its name, destination and
+    dataset from when definitions load; it never runs.
+
+    Every process loads definitions (each run, `make dev`'s webserver and daemon), often while
+    a run in another process is loading. Built in the run's working folder, it raced the run's
+    drop of that folder (CI: `FileNotFoundError` on `state.json` when a backfill started while
+    another run was in a dlt step). Here it lives in a folder of its own, built by one process at
+    a time.
+    """
+    root = paths.dlt_pipelines_dir() / DECLARED_DIR
+    with exclusive(root.with_name(f"{DECLARED_DIR}.lock")):
+        return dlt.pipeline(
+            pipeline_name=name,
+            destination=duckdb_destination(settings.warehouse_path),
+            dataset_name="raw",
+            pipelines_dir=str(root),
+        )
 
 
 class DbtCli(DbtCliResource):

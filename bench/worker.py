@@ -213,7 +213,13 @@ def _dlt_stage_times() -> dict[str, dict[str, float]]:
 
     stages: dict[str, dict[str, float]] = {}
     root = paths.dlt_pipelines_dir()
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()) if root.exists() else []:
+    # Dot folders are not run pipelines (`.definitions`: what definitions declare).
+    folders = (
+        sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+        if root.exists()
+        else []
+    )
+    for folder in folders:
         trace = dlt.attach(pipeline_name=folder.name, pipelines_dir=str(root)).last_trace
         if trace is None:
             continue

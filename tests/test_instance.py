@@ -79,3 +79,68 @@ def test_processes_opening_a_new_home_together_all_succeed_and_leave_it_usable(t
     assert [p.returncode for p in procs] == [0] * 4, outputs
     stamps = _schema_stamps(home)
     assert stamps and set(stamps.values()) == {1}, stamps
+
+
+# A dlt step as dagster-dlt runs it: build the run's pipeline, drop its working folder, again.
+_STEP_LOOP = """
+import sys, time
+from assets.resources import dlt_pipeline
+from assets.settings import Settings
+settings = Settings.from_env()
+start = float(sys.argv[1])
+time.sleep(max(0.0, start - time.time()))
+while time.time() < start + 3:
+    dlt_pipeline("model_prices", settings).drop()
+print("stepped")
+"""
+
+# Definitions loading, as every run, `make dev`'s webserver and its daemon do.
+_DEFINITIONS_LOOP = """
+import sys, time
+from assets.resources import declared_pipeline
+from assets.settings import Settings
+settings = Settings.from_env()
+start = float(sys.argv[1])
+time.sleep(max(0.0, start - time.time()))
+built = failed = 0
+while time.time() < start + 3:
+    try:
+        declared_pipeline("model_prices", settings)
+        built += 1
+    except OSError as exc:
+        failed += 1
+        print(repr(exc), file=sys.stderr)
+print(built, failed)
+"""
+
+
+def test_loading_definitions_never_races_a_running_dlt_step(tmp_path):
+    """Definitions built in the run's working folder failed with FileExistsError or
+    FileNotFoundError here (and once in CI, as a backfill that exited 1); they have a folder of
+    their own."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO_ROOT),
+        "WAREHOUSE_PATH": str(tmp_path / "warehouse.duckdb"),
+        "OPENAI_ADMIN_KEY": "sk-admin-test",
+        "RUNTIME__DLTHUB_TELEMETRY": "false",
+    }
+    start = str(time.time() + 8)  # after both have imported dlt
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, start],
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for code in (_STEP_LOOP, _DEFINITIONS_LOOP)
+    ]
+    outputs = [proc.communicate(timeout=120) for proc in procs]
+    for proc, (_out, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err[-2000:]
+    assert outputs[0][0].strip() == "stepped"
+    built, failed = (int(n) for n in outputs[1][0].split())
+    assert failed == 0, outputs[1][1][-2000:]
+    assert built > 10  # it did build, many times, while the step dropped its folder
