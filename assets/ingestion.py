@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import dlt
 import requests
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
@@ -98,7 +99,7 @@ def load_each_organization(
     dlt: DagsterDltResource,
     openai: OpenAIAdminResource,
     make_source: Callable[[str, str], Any],
-    pipeline: Any,
+    pipeline: dlt.Pipeline,
 ) -> Iterator[dg.MaterializeResult]:
     """Run the dlt pipeline once per organization; one failing does not stop the others.
 

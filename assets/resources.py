@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -51,7 +52,7 @@ class OpenAIAdminResource(dg.ConfigurableResource):
         return key
 
 
-def dlt_pipeline(name: str, settings: Settings) -> dlt.Pipeline:
+def dlt_pipeline(name: str, settings: Settings, pipelines_dir: Path | None = None) -> dlt.Pipeline:
     """The dlt pipeline a step runs, loading schema `raw` of the working DuckDB file.
 
     Built inside the step: building a dlt pipeline writes its working folder, and dagster-dlt
@@ -61,7 +62,7 @@ def dlt_pipeline(name: str, settings: Settings) -> dlt.Pipeline:
         pipeline_name=name,
         destination=duckdb_destination(settings.warehouse_path),
         dataset_name="raw",
-        pipelines_dir=str(paths.dlt_pipelines_dir()),
+        pipelines_dir=str(pipelines_dir or paths.dlt_pipelines_dir()),
     )
 
 
@@ -80,12 +81,7 @@ def declared_pipeline(name: str, settings: Settings) -> dlt.Pipeline:
     """
     root = paths.dlt_pipelines_dir() / DECLARED_DIR
     with exclusive(root.with_name(f"{DECLARED_DIR}.lock")):
-        return dlt.pipeline(
-            pipeline_name=name,
-            destination=duckdb_destination(settings.warehouse_path),
-            dataset_name="raw",
-            pipelines_dir=str(root),
-        )
+        return dlt_pipeline(name, settings, root)
 
 
 class DbtCli(DbtCliResource):

@@ -59,24 +59,31 @@ def _schema_stamps(home: Path) -> dict[str, int]:
     return stamps
 
 
+def _together(snippets: list[str], env: dict[str, str]) -> list[tuple[int, str, str]]:
+    """Run each snippet in a process of its own, given the same start instant (`sys.argv[1]`),
+    late enough that all have imported; each one's exit code, stdout and stderr."""
+    at = str(time.time() + 8)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, at],
+            cwd=REPO_ROOT,
+            env={**os.environ, "PYTHONPATH": str(REPO_ROOT), **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for code in snippets
+    ]
+    outputs = [proc.communicate(timeout=120) for proc in procs]
+    return [(proc.returncode, out, err) for proc, (out, err) in zip(procs, outputs, strict=True)]
+
+
 def test_processes_opening_a_new_home_together_all_succeed_and_leave_it_usable(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     shutil.copy(REPO_ROOT / ".dagster_home" / "dagster.yaml", home)
-    at = time.time() + 8  # after every process has imported Dagster
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", _OPEN_AT, str(at)],
-            cwd=REPO_ROOT,
-            env={**os.environ, "DAGSTER_HOME": str(home)},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for _ in range(4)
-    ]
-    outputs = [proc.communicate(timeout=120)[0] for proc in procs]
-    assert [p.returncode for p in procs] == [0] * 4, outputs
+    outcomes = _together([_OPEN_AT] * 4, {"DAGSTER_HOME": str(home)})
+    assert [code for code, _, _ in outcomes] == [0] * 4, outcomes
     stamps = _schema_stamps(home)
     assert stamps and set(stamps.values()) == {1}, stamps
 
@@ -118,29 +125,17 @@ def test_loading_definitions_never_races_a_running_dlt_step(tmp_path):
     """Definitions built in the run's working folder failed with FileExistsError or
     FileNotFoundError here (and once in CI, as a backfill that exited 1); they have a folder of
     their own."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO_ROOT),
-        "WAREHOUSE_PATH": str(tmp_path / "warehouse.duckdb"),
-        "OPENAI_ADMIN_KEY": "sk-admin-test",
-        "RUNTIME__DLTHUB_TELEMETRY": "false",
-    }
-    start = str(time.time() + 8)  # after both have imported dlt
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", code, start],
-            env=env,
-            cwd=REPO_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for code in (_STEP_LOOP, _DEFINITIONS_LOOP)
-    ]
-    outputs = [proc.communicate(timeout=120) for proc in procs]
-    for proc, (_out, err) in zip(procs, outputs, strict=True):
-        assert proc.returncode == 0, err[-2000:]
-    assert outputs[0][0].strip() == "stepped"
-    built, failed = (int(n) for n in outputs[1][0].split())
-    assert failed == 0, outputs[1][1][-2000:]
+    stepped, definitions = _together(
+        [_STEP_LOOP, _DEFINITIONS_LOOP],
+        {
+            "WAREHOUSE_PATH": str(tmp_path / "warehouse.duckdb"),
+            "OPENAI_ADMIN_KEY": "sk-admin-test",
+            "RUNTIME__DLTHUB_TELEMETRY": "false",
+        },
+    )
+    for code, _, err in (stepped, definitions):
+        assert code == 0, err[-2000:]
+    assert stepped[1].strip() == "stepped"
+    built, failed = (int(n) for n in definitions[1].split())
+    assert failed == 0, definitions[2][-2000:]
     assert built > 10  # it did build, many times, while the step dropped its folder

@@ -370,16 +370,25 @@ class MalformedBodyError(ChunkedEncodingError):
     """
 
 
-def parse_body_once(response: Response, *args: Any, **kwargs: Any) -> None:
-    """Parse a successful body once, with orjson, and serve that parse to every `.json()` call.
+def parse_body_once(schema: pa.Schema | None = None) -> Callable[..., None]:
+    """A response hook that parses a successful body once and serves that parse to every
+    `.json()` call; a body that does not parse is retried.
 
     dlt's RESTClient calls `response.json()` for the data and again in the cursor paginator;
-    requests does not cache it, so each 10 MB page was parsed twice (with simplejson). orjson
-    comes with dlt and parses about twice as fast. A body that does not parse is retried.
+    requests does not cache it, so each 10 MB page was parsed twice (with simplejson). The parse
+    is orjson's (it comes with dlt, about twice as fast), or with `schema` Arrow's reader first
+    for usage pages (`read_bucket_page`).
     """
-    if response.status_code == 200:
-        body = parse_json_object(response.content, response.request.path_url.split("?")[0])
+
+    def hook(response: Response, *args: Any, **kwargs: Any) -> None:
+        if response.status_code != 200:
+            return
+        body = None if schema is None else read_bucket_page(response.content, schema)
+        if body is None:
+            body = parse_json_object(response.content, response.request.path_url.split("?")[0])
         response.json = lambda **_: body  # type: ignore[method-assign]
+
+    return hook
 
 
 @dataclass(frozen=True)
@@ -443,20 +452,6 @@ def read_bucket_page(content: bytes, schema: pa.Schema) -> dict[str, Any] | None
     }
 
 
-def parse_bucket_page(schema: pa.Schema) -> Callable[..., None]:
-    """A response hook like `parse_body_once` that parses a usage page with Arrow's reader."""
-
-    def hook(response: Response, *args: Any, **kwargs: Any) -> None:
-        if response.status_code != 200:
-            return
-        body = read_bucket_page(response.content, schema)
-        if body is None:
-            body = parse_json_object(response.content, response.request.path_url.split("?")[0])
-        response.json = lambda **_: body  # type: ignore[method-assign]
-
-    return hook
-
-
 def parse_json_object(content: bytes, path: str) -> dict[str, Any]:
     """The JSON object of a 200 body, or `MalformedBodyError` saying what arrived."""
     try:
@@ -474,12 +469,16 @@ def parse_json_object(content: bytes, path: str) -> dict[str, Any]:
     return body
 
 
-def response_hooks(
-    client: RESTClient, parse: Callable[..., None] = parse_body_once
-) -> dict[str, list[Any]]:
+def response_hooks(client: RESTClient, schema: pa.Schema | None = None) -> dict[str, list[Any]]:
     """What every request checks on its answer: refusals a user can fix (with how), dlt's own
     status handling, then one parse of a 200 body (retried when it does not parse)."""
-    return {"response": [raise_for_admin_status, client._create_response_handler(), parse]}
+    return {
+        "response": [
+            raise_for_admin_status,
+            client._create_response_handler(),
+            parse_body_once(schema),
+        ]
+    }
 
 
 def bucket_pages(
@@ -493,7 +492,7 @@ def bucket_pages(
     paginator = OnceCursorPaginator(
         cursor_path="next_page", cursor_param="page", has_more_path="has_more"
     )
-    hooks = response_hooks(client, parse_body_once if schema is None else parse_bucket_page(schema))
+    hooks = response_hooks(client, schema)
     for page in client.paginate(
         path, params=dict(params), paginator=paginator, data_selector="data", hooks=hooks
     ):
