@@ -8,6 +8,7 @@ import dagster as dg
 import duckdb
 
 from assets.ingestion import DUCKDB_POOL
+from assets.partitions import SINGLE_RUN
 from assets.settings import Settings
 from warehouse import budgets as budget_config
 
@@ -41,9 +42,13 @@ def write_budgets(warehouse_path: str, rows: list[tuple]) -> None:
         con.execute("commit")
 
 
-def build_budgets_asset(settings: Settings) -> dg.AssetsDefinition:
+def build_budgets_asset(
+    settings: Settings, partitions: dg.PartitionsDefinition
+) -> dg.AssetsDefinition:
     @dg.asset(
         key=BUDGETS_KEY,
+        partitions_def=partitions,
+        backfill_policy=SINGLE_RUN,
         group_name="budgets",
         pool=DUCKDB_POOL,
         description="Spend budgets from budgets.yaml (BUDGETS_PATH), validated.",

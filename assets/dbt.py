@@ -1,7 +1,8 @@
 """dbt models as Dagster assets: staging views and mart tables rebuilt (and tested) every run.
 
-The marts are unpartitioned: they are rebuilt whole from `raw` in seconds, which makes every run
-idempotent by construction and a backfill of any range consistent with the rest.
+They carry the daily partitions of every asset (assets/partitions.py) only so that a selection
+over a range stays one run: whatever the range, the models are rebuilt whole from `raw` in
+seconds, which makes every run idempotent by construction.
 """
 
 import os
@@ -22,6 +23,7 @@ from dagster_dbt import (
 )
 
 from assets.ingestion import DUCKDB_POOL
+from assets.partitions import SINGLE_RUN
 from assets.report import with_mart_previews
 from warehouse import paths
 
@@ -118,10 +120,19 @@ def dagster_events(invocation: DbtCliInvocation) -> Iterator[Any]:
         )
 
 
-def build_dbt_assets(project: DbtProject) -> Any:
+# When a run builds part of the graph (a single mart, raw assets plus what is downstream), a
+# test runs only if every model it reads is built in the run too: dbt's default ("eager") would
+# also run a relationships test whose other model is outside the selection, and fail it when that
+# model does not exist yet. A run of the whole graph runs every test either way.
+INDIRECT_SELECTION = ("--indirect-selection", "cautious")
+
+
+def build_dbt_assets(project: DbtProject, partitions: dg.PartitionsDefinition) -> Any:
     @dbt_assets(
         manifest=project.manifest_path,
         project=project,
+        partitions_def=partitions,
+        backfill_policy=SINGLE_RUN,
         pool=DUCKDB_POOL,
         name="dbt_models",
         dagster_dbt_translator=Translator(),
@@ -129,7 +140,7 @@ def build_dbt_assets(project: DbtProject) -> Any:
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
         # Unit tests check the SQL against fixed inputs, not the data: dbt recommends running them
         # in development and CI only (`make test` does), not on every scheduled run.
-        command = ["build", "--exclude-resource-type", "unit_test"]
+        command = ["build", "--exclude-resource-type", "unit_test", *INDIRECT_SELECTION]
         state = paths.dbt_state_dir()
         target = run_target(state, context.run.run_id)
         invocation = dbt.cli(command, context=context, target_path=target)

@@ -1,5 +1,7 @@
 """The code location: the one entry point `workspace.yaml` names."""
 
+import warnings
+
 import dagster as dg
 
 from assets.budgets import build_budgets_asset
@@ -23,6 +25,9 @@ from assets.settings import Settings
 
 @dg.definitions
 def defs() -> dg.Definitions:
+    # Every asset takes the single-run backfill policy on purpose (assets/partitions.py); Dagster
+    # flags the parameter as beta on each `@asset` that takes it.
+    warnings.filterwarnings("ignore", "Parameter `backfill_policy`", dg.BetaWarning)
     settings = Settings.from_env()
     project = dbt_project()
     partitions = daily_partitions(settings.usage_start_date)
@@ -32,16 +37,19 @@ def defs() -> dg.Definitions:
         assets=[
             build_usage_assets(settings, partitions),
             *legacy,
-            build_directory_assets(settings),
-            build_price_assets(settings),
-            build_dbt_assets(project),
-            build_report_asset(project),
-            build_publishing_asset(project),
-            build_budgets_asset(settings),
+            build_directory_assets(settings, partitions),
+            build_price_assets(settings, partitions),
+            build_dbt_assets(project, partitions),
+            build_report_asset(project, partitions),
+            build_publishing_asset(project, partitions),
+            build_budgets_asset(settings, partitions),
         ],
         asset_checks=[*build_budget_checks(settings), build_mart_checks()],
         jobs=[refresh_job],
         schedules=[daily_refresh, intraday_refresh],
         sensors=[spend_alerts],
         resources=build_resources(settings, str(project.project_dir)),
+        # One process per run: the default executor starts a process per step, each loading
+        # these definitions again (about 25 s each); the steps share one DuckDB writer anyway.
+        executor=dg.in_process_executor,
     )

@@ -15,6 +15,7 @@ import requests
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
+from assets.partitions import SINGLE_RUN
 from assets.resources import (
     OpenAIAdminResource,
     UnusableKeyError,
@@ -152,7 +153,7 @@ def build_usage_assets(settings: Settings, partitions: dg.PartitionsDefinition) 
         group_name="ingestion",
         dagster_dlt_translator=RawTranslator(),
         partitions_def=partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
+        backfill_policy=SINGLE_RUN,
         pool=DUCKDB_POOL,
     )
     def openai_usage_assets(
@@ -240,7 +241,7 @@ def build_legacy_usage_assets(settings: Settings, partitions: dg.PartitionsDefin
         group_name="ingestion",
         dagster_dlt_translator=RawTranslator(),
         partitions_def=partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
+        backfill_policy=SINGLE_RUN,
         pool=DUCKDB_POOL,
     )
     def openai_legacy_usage_assets(
@@ -270,8 +271,8 @@ def build_legacy_usage_assets(settings: Settings, partitions: dg.PartitionsDefin
     return openai_legacy_usage_assets
 
 
-def build_directory_assets(settings: Settings) -> Any:
-    """Users, projects and API keys: small, refreshed whole on every run."""
+def build_directory_assets(settings: Settings, partitions: dg.PartitionsDefinition) -> Any:
+    """Users, projects and API keys: small, refreshed whole on every run, whatever its range."""
 
     @dlt_assets(
         dlt_source=openai_directory(api_key=""),
@@ -279,6 +280,8 @@ def build_directory_assets(settings: Settings) -> Any:
         name="openai_directory",
         group_name="ingestion",
         dagster_dlt_translator=RawTranslator(),
+        partitions_def=partitions,
+        backfill_policy=SINGLE_RUN,
         pool=DUCKDB_POOL,
     )
     def openai_directory_assets(
@@ -299,8 +302,8 @@ def build_directory_assets(settings: Settings) -> Any:
     return openai_directory_assets
 
 
-def build_price_assets(settings: Settings) -> Any:
-    """List prices (genai-prices) at every (model, day) seen in usage."""
+def build_price_assets(settings: Settings, partitions: dg.PartitionsDefinition) -> Any:
+    """List prices (genai-prices) at every (model, day) seen in usage, whatever the run's range."""
 
     @dlt_assets(
         dlt_source=model_prices([]),
@@ -308,6 +311,8 @@ def build_price_assets(settings: Settings) -> Any:
         name="model_prices",
         group_name="ingestion",
         dagster_dlt_translator=RawTranslator(),
+        partitions_def=partitions,
+        backfill_policy=SINGLE_RUN,
         pool=DUCKDB_POOL,
     )
     def model_price_assets(context: dg.AssetExecutionContext, dlt: DagsterDltResource) -> Any:

@@ -13,19 +13,22 @@ import dagster as dg
 from dagster_dbt import DbtProject
 
 from assets.ingestion import DUCKDB_POOL
+from assets.partitions import SINGLE_RUN
 from assets.report import mart_keys
 from warehouse import paths, publish
 
 SERVING_KEY = dg.AssetKey(["serving", "bi_files"])
 
 
-def build_publishing_asset(project: DbtProject) -> Any:
+def build_publishing_asset(project: DbtProject, partitions: dg.PartitionsDefinition) -> Any:
     """The publishing asset, downstream of every dbt model in schema `marts`."""
 
     # In the duckdb pool: it reads the working file, which a concurrent writer would block.
     @dg.asset(
         key=SERVING_KEY,
         deps=mart_keys(project),
+        partitions_def=partitions,
+        backfill_policy=SINGLE_RUN,
         group_name="serving",
         pool=DUCKDB_POOL,
         kinds={"parquet", "duckdb", "csv"},

@@ -12,6 +12,7 @@ import duckdb
 from dagster_dbt import DbtProject
 
 from assets.ingestion import DUCKDB_POOL
+from assets.partitions import SINGLE_RUN
 from warehouse import paths, report
 
 REPORT_KEY = dg.AssetKey(["report"])
@@ -84,26 +85,31 @@ def _day(text: str | None) -> dt.date | None:
     return dt.date.fromisoformat(text) if text else None
 
 
-def build_report_asset(project: DbtProject) -> Any:
+def build_report_asset(project: DbtProject, partitions: dg.PartitionsDefinition) -> Any:
     """The `report` asset, downstream of every mart."""
 
     # In the duckdb pool: a reader of the working file would block the pipeline's writer.
     @dg.asset(
         key=REPORT_KEY,
         deps=mart_keys(project),
+        partitions_def=partitions,
+        backfill_policy=SINGLE_RUN,
         group_name="serving",
         pool=DUCKDB_POOL,
         kinds={"plotly", "html"},
         description="Self-contained HTML spend report (interactive Plotly, works offline).",
     )
-    def report_asset(context: dg.AssetExecutionContext, config: ReportConfig) -> dg.Output:
+    def report_asset(
+        context: dg.AssetExecutionContext, config: ReportConfig
+    ) -> dg.MaterializeResult:
         try:
             result = report.render_report(start=_day(config.start), end=_day(config.end))
         except report.ReportError as exc:
             raise dg.Failure(str(exc)) from None
         context.log.info(f"Spend report written to {result.path}")
-        return dg.Output(
-            None,
+        # No output value: the file is the result, and a run over a range of partitions has
+        # nothing for an IO manager to store per partition.
+        return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(result.path)),
                 "url": dg.MetadataValue.url(result.path.as_uri()),

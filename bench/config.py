@@ -34,6 +34,8 @@ class BenchConfig:
     # Ranges at or above this many days are measured once (they take minutes).
     single_rep_days: int = 1000
     history_days: int = 1200
+    # The UI's backfill button against `make backfill`: days of the range.
+    ui_days: int = 8
 
     @classmethod
     def from_env(cls, quick: bool | None = None) -> BenchConfig:
@@ -56,6 +58,7 @@ class BenchConfig:
             or base.growth_days,
             single_rep_days=base.single_rep_days,
             history_days=base.history_days,
+            ui_days=base.ui_days,
         )
 
     @classmethod
@@ -69,6 +72,7 @@ class BenchConfig:
             ingest_days=3,
             growth_days=(1, 3),
             history_days=30,
+            ui_days=2,
         )
 
     def as_dict(self) -> dict:

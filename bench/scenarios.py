@@ -337,7 +337,57 @@ def _stage_summary(runs: list[dict]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------
-# 4. Growth
+# 4. The UI's backfill button against `make backfill`, over the same days
+
+
+def ui_backfill(cfg: BenchConfig, tmp: Path) -> dict[str, Any]:
+    """*Materialize all* over `ui_days` days from `make dev` (the dialog's request, through the
+    webserver and the daemon) against `make backfill` of the same range, each on a new install.
+
+    The UI's time runs from the request to the end of its run (the data is then in place), and
+    to the backfill's final status (the daemon notices the run's end on its next pass, every
+    30 s). Starting `make dev` itself is not counted: it is started once, not per backfill.
+    """
+    from scripts.dagster_ui import dagster_ui
+
+    start, end = closed_window(cfg.ui_days)
+    days = [(start + dt.timedelta(days=n)).isoformat() for n in range(cfg.ui_days)]
+    cli, ui_run, ui_final = [], [], []
+    for i in range(cfg.reps):
+        with _sim(cfg) as sim:
+            home = _dagster_home(tmp / f"cli_{i}")
+            env = {**_dagster_env(home, sim.base_url, start), "OPENAI_REQUESTS_PER_SECOND": "0"}
+            run = procs.run_measured("dagster_run", {"first": days[0], "last": days[-1]}, env)
+            cli.append(run["wall_s"])
+            _progress(f"make backfill of {cfg.ui_days} days #{i + 1}: {run['wall_s']:.1f} s")
+            home = _dagster_home(tmp / f"ui_{i}")
+            env = {**_dagster_env(home, sim.base_url, start), "OPENAI_REQUESTS_PER_SECOND": "0"}
+            with dagster_ui(procs.worker_env(env), home / "dev.log") as ui:
+                assets = ui.materializable_assets()
+                launched = time.time()
+                backfill = ui.wait_backfill(ui.launch_backfill(assets, days))
+                final = time.time() - launched
+                if backfill["status"] != "COMPLETED_SUCCESS":
+                    raise RuntimeError(f"UI backfill ended {backfill['status']}: {backfill}")
+                (run_end,) = [r["endTime"] for r in backfill["runs"]]
+            ui_run.append(run_end - launched)
+            ui_final.append(final)
+            _progress(f"UI backfill #{i + 1}: run done {ui_run[-1]:.1f} s, final {final:.1f} s")
+        shutil.rmtree(tmp / f"cli_{i}", ignore_errors=True)
+        shutil.rmtree(tmp / f"ui_{i}", ignore_errors=True)
+    return {
+        "days": cfg.ui_days,
+        "runs": len(backfill["runs"]),
+        "cli_s": stats(cli),
+        "ui_run_s": stats(ui_run),
+        "ui_final_s": stats(ui_final),
+        "ui_run_vs_cli": statistics.median(ui_run) / statistics.median(cli),
+        "ui_final_vs_cli": statistics.median(ui_final) / statistics.median(cli),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. Growth
 
 
 def growth(cfg: BenchConfig, tmp: Path) -> dict[str, Any]:
@@ -363,4 +413,5 @@ SCENARIOS: dict[str, Callable[[BenchConfig, Path], dict[str, Any]]] = {
     "requests": request_counts,
     "growth": growth,
     "end_to_end": end_to_end,
+    "ui_backfill": ui_backfill,
 }
