@@ -545,7 +545,8 @@ def _per_project(
 
 
 def _project_refused(what: str, project: dict[str, Any], exc: AdminApiError) -> None:
-    """A project-level refusal skips that project only (e.g. deleted since it was listed)."""
+    """A project-level refusal skips that project only (e.g. deleted since it was listed); its
+    rows then end, as a deleted project's would."""
     response = spend.refused_response(exc)
     if response is None:
         raise exc
