@@ -74,6 +74,8 @@ def count_items(base_url: str, api_key: str, path: str, query: dict[str, tuple])
         if response.status_code != 200:
             return items  # refused listings (archived projects) need their one request anyway
         body = response.json()
+        if "data" not in body:
+            return 1  # a single object (a spend limit): its one request
         items += len(body["data"])
         if not body.get("has_more"):
             return items

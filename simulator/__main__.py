@@ -13,6 +13,7 @@ import threading
 
 from simulator.config import SimulatorConfig
 from simulator.server import start_simulator
+from simulator.spend import SPEND_CONTROLS
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -32,6 +33,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=None,
         help="benchmark profile: this many usage groups active in every hour",
     )
+    parser.add_argument(
+        "--spend-controls",
+        choices=SPEND_CONTROLS,
+        default="some",
+        help="spend alerts and limits: some, none, or refused with 403/404",
+    )
     return parser.parse_args(argv)
 
 
@@ -46,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         error_rate=args.error_rate,
         history_days=args.history_days,
         groups_per_hour_target=args.groups_per_hour,
+        spend_controls=args.spend_controls,
     )
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -62,6 +62,13 @@ class SimulatorConfig:
     # key (id or name; None = the day's busiest key) spends ten times its usual. None = no incident.
     incident_days_ago: int | None = None
     incident_api_key: str | None = None
+    # Spend alerts and limits (simulator/spend.py): "some" (an organization limit, alerts, some
+    # projects with controls), "none" (an organization that set none), "forbidden" (403: a key
+    # without the scope) or "unavailable" (404: an organization without the feature).
+    spend_controls: str = "some"
+    # What a scope without a hard limit answers (undocumented): "404", or "null" for a 200 whose
+    # amount and enforcement are null (an explicit "none", off the spec).
+    spend_limit_unset: str = "404"
 
     def now_ts(self) -> int:
         """Current Unix time in seconds, frozen if ``now`` is set."""

@@ -13,7 +13,7 @@ import random
 import string
 from dataclasses import dataclass
 
-from simulator import billing
+from simulator import billing, spend
 from simulator.activity import (
     DAY,
     HOUR,
@@ -170,6 +170,8 @@ class Organization:
         admin_rng = random.Random(f"admin/{seed}")
         self.admin_keys = self._make_admin_keys(admin_rng)
         self.invites = self._make_invites(admin_rng)
+        # Spend alerts and hard limits (simulator/spend.py), from a generator of their own.
+        self.spend = spend.make_controls(self.projects, self.users, random.Random(f"spend/{seed}"))
         # Users and keys deleted by evolve_directory(): gone from the lists, kept for lookups.
         self.deleted_user_ids: set[str] = set()
 

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
-from simulator import incidents, legacy, listings, reports
+from simulator import incidents, legacy, listings, reports, spend
 from simulator.config import ADMIN_PREFIX, KEY_PREFIX, SimulatorConfig
 from simulator.org import Organization
 from simulator.params import ApiError, Query
@@ -84,6 +84,26 @@ ROUTES: list[tuple[re.Pattern[str], Route]] = [
     (
         re.compile(r"/organization/invites"),
         lambda org, q, now, cfg, _: listings.list_invites(org, q, now),
+    ),
+    (
+        re.compile(r"/organization/spend_alerts"),
+        lambda org, q, now, cfg, _: spend.list_alerts(org, None, q, cfg.spend_controls),
+    ),
+    (
+        re.compile(r"/organization/projects/([^/]+)/spend_alerts"),
+        lambda org, q, now, cfg, m: spend.list_alerts(org, m[0], q, cfg.spend_controls),
+    ),
+    (
+        re.compile(r"/organization/spend_limit"),
+        lambda org, q, now, cfg, _: spend.get_limit(
+            org, None, cfg.spend_controls, cfg.spend_limit_unset
+        ),
+    ),
+    (
+        re.compile(r"/organization/projects/([^/]+)/spend_limit"),
+        lambda org, q, now, cfg, m: spend.get_limit(
+            org, m[0], cfg.spend_controls, cfg.spend_limit_unset
+        ),
     ),
     (
         re.compile(LEGACY_USAGE_PATH),
@@ -372,6 +392,11 @@ class SimulatorHandle:
         change, a group vanishes, a new group appears, in usage and costs alike. Returns the
         revised day indexes (days since the epoch)."""
         return self._state.org_for(admin_key).restate(days, seed, self.config.now_ts())
+
+    def change_spend_controls(self, seed: int = 0, admin_key: str | None = None) -> dict:
+        """Raise the organization limit, flip a project limit's enforcement, remove one alert
+        and add another (see ``simulator.spend.change_controls``). Returns what changed."""
+        return spend.change_controls(self._state.org_for(admin_key).spend, seed)
 
     def evolve_directory(self, seed: int = 0, admin_key: str | None = None) -> dict[str, str]:
         """Rename, archive and delete some projects, keys and users of one organization."""

@@ -130,14 +130,15 @@ def test_write_budgets_replaces_the_table(tmp_path):
 
 
 def test_budget_status_and_anomaly_unit_tests_pass(tmp_path):
-    """dbt unit tests of the state, projection and spike SQL (no data needed)."""
+    """dbt unit tests of the state, projection, spike and hard-limit SQL (no data needed)."""
     env = {**os.environ, "WAREHOUSE_PATH": str(tmp_path / "unit.duckdb")}
     result = subprocess.run(
         [
             str(Path(sys.executable).parent / "dbt"),
             "test",
             "--select",
-            "budget_status,test_type:unit spend_anomalies,test_type:unit",
+            "budget_status,test_type:unit spend_anomalies,test_type:unit "
+            "openai_spend_limits,test_type:unit",
             "--project-dir",
             str(DBT_PROJECT_DIR),
             "--profiles-dir",

@@ -6,6 +6,7 @@ import datetime as dt
 import stat
 
 import duckdb
+import pandas as pd
 import pytest
 
 from warehouse import report
@@ -259,3 +260,92 @@ def test_table_previews_are_markdown_of_the_newest_rows(warehouse):
     lines = previews[("marts", "cost_by_model_daily")].splitlines()
     assert lines[0].startswith("| usage_date | model |") and len(lines) == 4
     assert "| 2025-03-10 | model-02 |" in lines[2]
+
+
+_SPEND_MARTS = """
+create table marts.openai_spend_limits (
+    organization varchar, scope_type varchar, project_id varchar, scope_name varchar,
+    limit_usd decimal(18, 2), currency varchar, limit_interval varchar,
+    enforcement_status varchar, spent_usd double, percent_used double);
+create table marts.openai_spend_alerts (
+    organization varchar, alert_id varchar, scope_type varchar, project_id varchar,
+    scope_name varchar, threshold_usd decimal(18, 2), alert_interval varchar,
+    recipient_count bigint, spent_usd double, is_crossed boolean);
+"""
+# (organization, scope_type, project_id, scope_name, limit USD, status, spent USD)
+_LIMITS = [
+    ("default", "project", "proj_a", "Alpha", 1000, "enforcing", 250.0),
+    ("default", "organization", None, "default", 7500, "enforcing", 3000.0),
+    ("default", "project", "proj_b", "Beta", 500, "inactive", 450.0),
+    ("default", "project", "proj_c", "Gamma", 300, "enforcing", None),  # not monthly
+]
+
+
+def _with_spend_marts(path, limits=_LIMITS, alerts=True):
+    with duckdb.connect(str(path)) as con:
+        con.execute(_SPEND_MARTS)
+        if limits:
+            con.executemany(
+                "insert into marts.openai_spend_limits values (?, ?, ?, ?, ?, 'USD', 'month', ?, ?,"
+                " 100.0 * ? / ?)",
+                [(*row[:4], row[4], row[5], row[6], row[6], row[4]) for row in limits],
+            )
+        if alerts:
+            con.execute(
+                "insert into marts.openai_spend_alerts values "
+                "('default', 'alert_1', 'organization', null, 'default', 3750, 'month', 2,"
+                " 3000.0, false), "
+                "('default', 'alert_2', 'project', 'proj_b', 'Beta', 400, 'month', 1, 450.0, true)"
+            )
+    return path
+
+
+def test_spend_limits_table_puts_the_organization_first_then_the_most_used(warehouse):
+    data = read(_with_spend_marts(warehouse))
+    table = report.spend_limits_table(data.spend_limits.frame)
+    assert list(table["Scope"]) == ["default (organization)", "Beta", "Alpha", "Gamma"]
+    by_scope = table.set_index("Scope")
+    for _, _, _, name, limit, status, spent in _LIMITS:
+        label = f"{name} (organization)" if name == "default" else name
+        assert by_scope.loc[label, "Limit USD"] == limit
+        assert by_scope.loc[label, "Enforcement"] == status
+        if spent is None:
+            assert pd.isna(by_scope.loc[label, "Used %"])
+        else:
+            assert by_scope.loc[label, "Used %"] == pytest.approx(100 * spent / limit)
+    alerts = report.spend_alerts_table(data.spend_alerts.frame)
+    assert list(alerts["Scope"]) == ["default (organization)", "Beta"]
+    assert list(alerts["Crossed"]) == ["no", "yes"]
+
+
+def test_several_organizations_are_named_in_the_scope(warehouse):
+    limits = [*_LIMITS[:2], ("labs", "organization", None, "labs", 100, "enforcing", 5.0)]
+    data = read(_with_spend_marts(warehouse, limits, alerts=False))
+    table = report.spend_limits_table(data.spend_limits.frame)
+    assert list(table["Scope"]) == [
+        "default / (organization)",
+        "default / Alpha",
+        "labs / (organization)",
+    ]
+
+
+def test_the_budget_section_shows_openais_limits_and_alerts(warehouse, tmp_path):
+    out = tmp_path / "serving" / "report.html"
+    report.render_report(_with_spend_marts(warehouse), out, START, END, TODAY)
+    page = out.read_text()
+    section = page.split("<h2>OpenAI spend limits and alerts</h2>", 1)[1].split("</section>")[0]
+    assert page.index("<h2>Budget status</h2>") < page.index("<h2>OpenAI spend limits")
+    assert "<td>default (organization)</td><td>7,500.00</td><td>month</td>" in section
+    assert "<td>Beta</td><td>500.00</td><td>month</td><td>inactive</td><td>450.00</td>" in section
+    assert "<td>90.0</td>" in section  # Beta: 450 of 500 USD
+    assert "<td>3,750.00</td>" in section and "<td>yes</td>" in section
+    assert "Source: marts.openai_spend_limits, marts.openai_spend_alerts" in section
+
+
+def test_the_section_says_when_openai_has_no_limits_or_the_marts_are_missing(warehouse, tmp_path):
+    out = tmp_path / "serving" / "report.html"
+    result = report.render_report(warehouse, out, START, END, TODAY)
+    assert "Not available yet: `marts.openai_spend_limits`" in out.read_text()
+    assert "OpenAI spend limits and alerts" in result.skipped
+    report.render_report(_with_spend_marts(warehouse, [], alerts=False), out, START, END, TODAY)
+    assert "No hard limit or alert is set in OpenAI" in out.read_text()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from referencing.jsonschema import DRAFT202012
 from simulator import ADMIN_KEY, PROJECT_KEY, SimulatorConfig, SimulatorHandle, start_simulator
 from simulator.families import FAMILIES
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "shared/reference/openai-admin-openapi.yaml"
+SPEC_PATH = Path(__file__).resolve().parents[1] / "simulator/spec/openai-admin-openapi.yaml"
 SPEC_URI = "urn:openai-admin-openapi"
 NOW = datetime(2026, 3, 18, 15, 31, 39, tzinfo=UTC)  # a Wednesday afternoon
 NOW_TS = int(NOW.timestamp())
@@ -50,6 +51,10 @@ ITEM_OBJECTS = {
     "/organization/projects/{project_id}/users": "organization.project.user",
     "/organization/admin_api_keys": "organization.admin_api_key",
     "/organization/invites": "organization.invite",
+    "/organization/spend_alerts": "organization.spend_alert",
+    "/organization/projects/{project_id}/spend_alerts": "project.spend_alert",
+    "/organization/spend_limit": "organization.spend_limit",
+    "/organization/projects/{project_id}/spend_limit": "project.spend_limit",
     **{f"/organization/usage/{name}": family.object for name, family in FAMILIES.items()},
 }
 
@@ -112,8 +117,10 @@ def _items(body: dict) -> Iterator[dict]:
     if body["object"] == "page":
         for bucket in body["data"]:
             yield from bucket["results"]
-    else:
+    elif body["object"] == "list":
         yield from body["data"]
+    else:  # a single object (a spend limit)
+        yield body
 
 
 @pytest.fixture(scope="module")
@@ -326,7 +333,9 @@ def test_archived_project_members_are_400(sim, http, project_ids, template) -> N
         ({"Authorization": "Bearer sk-svcacct-abc"}, 403),
     ],
 )
-@pytest.mark.parametrize("template", [USAGE, COSTS, "/organization/users"])
+@pytest.mark.parametrize(
+    "template", [USAGE, COSTS, "/organization/users", "/organization/spend_alerts"]
+)
 def test_auth_errors_conform(sim, template, headers, status) -> None:
     response = requests.get(
         f"{sim.base_url}{template}", params={"start_time": START}, headers=headers
@@ -375,3 +384,149 @@ def test_validator_is_not_vacuous() -> None:
     assert list(validator.iter_errors(page))
     error = _validator("/components/schemas/ErrorResponse")
     assert list(error.iter_errors({"error": {"message": "m", "type": "t"}}))
+
+
+# --------------------------------------------------------------------------------------------
+# Spend alerts and hard spend limits
+
+ORG_ALERTS = "/organization/spend_alerts"
+PROJECT_ALERTS = "/organization/projects/{project_id}/spend_alerts"
+ORG_LIMIT = "/organization/spend_limit"
+PROJECT_LIMIT = "/organization/projects/{project_id}/spend_limit"
+SPEND_TEMPLATES = [ORG_ALERTS, PROJECT_ALERTS, ORG_LIMIT, PROJECT_LIMIT]
+
+
+def _spend_get(sim, http, template: str, project_id: str | None = None, **query):
+    return http.get(sim.base_url + template.format(project_id=project_id), params=query)
+
+
+def test_every_scope_answers_its_controls_per_the_spec(sim, http) -> None:
+    """The organization and every project, archived included: alerts as a conforming list,
+    the limit as a conforming object, or 404 (an ErrorResponse) where no limit is set."""
+    controls = sim.org.spend
+    scopes = [None, *(p.id for p in sim.org.projects)]
+    limited = alerted = 0
+    for project_id in scopes:
+        alerts, limit = (PROJECT_ALERTS, PROJECT_LIMIT) if project_id else (ORG_ALERTS, ORG_LIMIT)
+        response = _spend_get(sim, http, alerts, project_id, limit=100)
+        assert response.status_code == 200, response.text
+        body = assert_conforms(alerts, response)
+        expected = controls.alerts_of(project_id)
+        assert [a["id"] for a in body["data"]] == [a.id for a in expected]
+        assert [a["threshold_amount"] for a in body["data"]] == [
+            a.threshold_amount for a in expected
+        ]
+        alerted += bool(expected)
+        response = _spend_get(sim, http, limit, project_id)
+        truth = controls.limits.get(project_id)
+        assert response.status_code == (200 if truth else 404), response.text
+        body = assert_conforms(limit, response)
+        if truth:
+            limited += 1
+            assert body["threshold_amount"] == truth.threshold_amount
+            assert (body["currency"], body["interval"]) == ("USD", "month")
+            assert body["enforcement"]["status"] == truth.enforcement_status
+    # Some projects have controls and others none, so both answers were checked above.
+    assert 2 < limited < len(scopes) and 2 < alerted < len(scopes)
+
+
+def test_alert_pages_follow_after_and_before_in_both_orders(sim, http) -> None:
+    expected = [a.id for a in sim.org.spend.alerts_of(None)]
+    assert len(expected) >= 3
+    for order, wanted in (("asc", expected), ("desc", expected[::-1])):
+        seen, pages, params = [], [], {"limit": 2, "order": order}
+        while True:
+            body = assert_conforms(ORG_ALERTS, _spend_get(sim, http, ORG_ALERTS, **params))
+            pages.append(body)
+            seen += [a["id"] for a in body["data"]]
+            assert (body["first_id"], body["last_id"]) == (body["data"][0]["id"], seen[-1])
+            if not body["has_more"]:
+                break
+            params["after"] = body["last_id"]
+        assert seen == wanted and len(pages) == -(-len(wanted) // 2)
+        # `before` the last page's first id walks back to the page before it.
+        back = _spend_get(sim, http, ORG_ALERTS, limit=2, order=order, before=pages[-1]["first_id"])
+        body = assert_conforms(ORG_ALERTS, back)
+        assert [a["id"] for a in body["data"]] == [a["id"] for a in pages[-2]["data"]]
+        assert body["has_more"] == (len(pages) > 2)
+
+
+@pytest.mark.parametrize(
+    ("query", "count"),
+    [
+        ({"limit": 0}, 0),  # the schema allows 0, unlike the other lists
+        ({}, None),  # default 20: every alert of the organization
+        ({"after": "alert_unknown"}, 0),
+        ({"before": "alert_unknown"}, 0),
+    ],
+)
+def test_alert_page_edges_conform(sim, http, query, count) -> None:
+    body = assert_conforms(ORG_ALERTS, _spend_get(sim, http, ORG_ALERTS, **query))
+    total = len(sim.org.spend.alerts_of(None))
+    assert len(body["data"]) == (total if count is None else count)
+    if not body["data"]:
+        assert body["first_id"] is None and body["last_id"] is None
+
+
+@pytest.mark.parametrize(
+    "query", [{"limit": 101}, {"limit": -1}, {"order": "newest"}, {"after": "a", "before": "b"}]
+)
+def test_alert_page_errors_conform(sim, http, query) -> None:
+    response = _spend_get(sim, http, ORG_ALERTS, **query)
+    assert response.status_code == 400
+    assert_conforms(ORG_ALERTS, response)
+
+
+@pytest.mark.parametrize("template", [PROJECT_ALERTS, PROJECT_LIMIT])
+def test_spend_controls_of_an_unknown_project_are_404(sim, http, template) -> None:
+    response = _spend_get(sim, http, template, "proj_doesnotexist")
+    assert response.status_code == 404
+    assert_conforms(template, response)
+
+
+@pytest.mark.parametrize(
+    ("mode", "status"), [("none", None), ("forbidden", 403), ("unavailable", 404)]
+)
+def test_spend_controls_modes_conform(mode, status) -> None:
+    """An organization without controls lists no alerts and has no limit (404); a key without
+    the scope gets 403 and an organization without the feature 404, on all four endpoints."""
+    config = SimulatorConfig(seed=7, now=NOW, history_days=60, spend_controls=mode)
+    with start_simulator(config) as handle, requests.Session() as session:
+        session.headers["Authorization"] = f"Bearer {ADMIN_KEY}"
+        project_id = next(p for p in handle.org.spend.limits if p is not None)
+        for template in SPEND_TEMPLATES:
+            response = _spend_get(handle, session, template, project_id)
+            expected = status or (200 if "alerts" in template else 404)
+            assert response.status_code == expected, (template, response.text)
+            body = assert_conforms(template, response)
+            if expected == 200:
+                assert body["data"] == [] and body["has_more"] is False
+
+
+def test_an_explicit_none_limit_is_off_the_spec() -> None:
+    """`spend_limit_unset="null"` answers 200 with null amounts, which the spec's required
+    integer rejects: the shape clients must survive, not one the spec allows."""
+    config = SimulatorConfig(seed=7, now=NOW, history_days=60, spend_limit_unset="null")
+    with start_simulator(config) as handle:
+        project_id = next(p.id for p in handle.org.projects if p.id not in handle.org.spend.limits)
+        response = requests.get(
+            handle.base_url + PROJECT_LIMIT.format(project_id=project_id),
+            headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+        )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["threshold_amount"] is None and body["enforcement"] is None
+    validator = _validator(_response_pointer(PROJECT_LIMIT, 200))
+    assert list(validator.iter_errors(body))
+
+
+def test_spend_controls_depend_on_the_seed_only() -> None:
+    from simulator.server import SimulatorState
+
+    def controls(seed: int, now: datetime):
+        org = SimulatorState(SimulatorConfig(seed=seed, now=now, history_days=60)).org
+        return org.spend.limits, [dataclasses.astuple(a) for a in org.spend.alerts]
+
+    # A day later nothing changed: limits do not drift with time, so history stays quiet.
+    assert controls(7, NOW + timedelta(days=1)) == controls(7, NOW)
+    assert controls(8, NOW) != controls(7, NOW)

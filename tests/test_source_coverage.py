@@ -257,6 +257,8 @@ def test_directory_loads_every_endpoint_and_keeps_history(tmp_path):
                 "project_users",
                 "admin_api_keys",
                 "invites",
+                "spend_limits",
+                "spend_alerts",
             )
         }
         assert all(counts.values()), counts

@@ -291,6 +291,55 @@ SPEND_ANOMALIES = (
     ),
 )
 
+# OpenAI's own hard limits and alerts, in USD (the API gives cents), beside our budgets.
+SPEND_LIMITS = (
+    Source(
+        "marts.openai_spend_limits",
+        {
+            "marts.openai_spend_limits": (
+                "organization",
+                "scope_type",
+                "scope_name",
+                "limit_usd",
+                "limit_interval",
+                "enforcement_status",
+                "spent_usd",
+                "percent_used",
+            )
+        },
+        """
+        select organization, scope_type, scope_name, cast(limit_usd as double) as limit_usd,
+               limit_interval, enforcement_status, spent_usd, percent_used
+        from marts.openai_spend_limits
+        """,
+        params=lambda start, end: [],
+    ),
+)
+SPEND_ALERTS = (
+    Source(
+        "marts.openai_spend_alerts",
+        {
+            "marts.openai_spend_alerts": (
+                "organization",
+                "scope_type",
+                "scope_name",
+                "threshold_usd",
+                "alert_interval",
+                "recipient_count",
+                "spent_usd",
+                "is_crossed",
+            )
+        },
+        """
+        select organization, scope_type, scope_name,
+               cast(threshold_usd as double) as threshold_usd, alert_interval, recipient_count,
+               spent_usd, is_crossed
+        from marts.openai_spend_alerts
+        """,
+        params=lambda start, end: [],
+    ),
+)
+
 
 @dataclass(frozen=True)
 class Loaded:
@@ -351,6 +400,8 @@ class ReportData:
     headline_daily: Loaded
     budget_status: Loaded
     spend_anomalies: Loaded
+    spend_limits: Loaded
+    spend_alerts: Loaded
 
 
 def headline_window(start: dt.date, end: dt.date, today: dt.date) -> dt.date:
@@ -394,6 +445,8 @@ def read_report_data(
             headline_daily=read(DAILY_TOTALS, headline_window(start, end, today)),
             budget_status=read(BUDGET_STATUS),
             spend_anomalies=read(SPEND_ANOMALIES),
+            spend_limits=read(SPEND_LIMITS),
+            spend_alerts=read(SPEND_ALERTS),
         )
 
 
@@ -609,6 +662,66 @@ def estimated_vs_billed(daily: pd.DataFrame, start: dt.date, end: dt.date) -> pd
     frame = frame.reindex(days_between(start, end))
     frame["billed_cost_usd"] = frame["billed_cost_usd"].fillna(0.0)
     return frame
+
+
+def _scope_order(frame: pd.DataFrame, share: str) -> pd.DataFrame:
+    """Each organization's own row first, then its projects by `share`, largest first."""
+    return frame.assign(
+        _project=frame["scope_type"] != "organization", _share=frame[share].fillna(-1.0)
+    ).sort_values(
+        ["organization", "_project", "_share", "scope_name"],
+        ascending=[True, True, False, True],
+    )
+
+
+def _scope_column(frame: pd.DataFrame) -> pd.Series:
+    """The scope as read: the project's name, or the organization marked as such; prefixed by
+    the organization when several are loaded."""
+    label = frame["scope_name"].where(
+        frame["scope_type"] != "organization", frame["scope_name"] + " (organization)"
+    )
+    if frame["organization"].nunique() > 1:
+        label = (
+            frame["organization"]
+            + " / "
+            + label.where(frame["scope_type"] != "organization", "(organization)")
+        )
+    return label
+
+
+def spend_limits_table(limits: pd.DataFrame) -> pd.DataFrame:
+    """OpenAI's hard limits as the report shows them: the organization's own limit first, then
+    the projects, most used first; USD (the API's cents already converted in the mart)."""
+    frame = _scope_order(limits, "percent_used")
+    return pd.DataFrame(
+        {
+            "Scope": _scope_column(frame),
+            "Limit USD": frame["limit_usd"].astype(float),
+            "Interval": frame["limit_interval"],
+            "Enforcement": frame["enforcement_status"],
+            "Spent this month USD": frame["spent_usd"].astype(float),
+            "Used %": frame["percent_used"].astype(float),
+        }
+    ).reset_index(drop=True)
+
+
+def spend_alerts_table(alerts: pd.DataFrame) -> pd.DataFrame:
+    """OpenAI's spend alerts as the report shows them, ordered like the limits (by how close
+    this month's spend is to the threshold)."""
+    frame = alerts.assign(
+        share=alerts["spent_usd"].astype(float) / alerts["threshold_usd"].astype(float)
+    )
+    frame = _scope_order(frame, "share")
+    return pd.DataFrame(
+        {
+            "Scope": _scope_column(frame),
+            "Threshold USD": frame["threshold_usd"].astype(float),
+            "Interval": frame["alert_interval"],
+            "Recipients": frame["recipient_count"],
+            "Spent this month USD": frame["spent_usd"].astype(float),
+            "Crossed": frame["is_crossed"].map({True: "yes", False: "no"}),
+        }
+    ).reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -1049,20 +1162,47 @@ def build_sections(data: ReportData) -> list[Section]:
         section.body.append(figure_html(fig, "chart-reconciliation"))
     sections.append(section)
 
-    for title, loaded in (
-        ("Budget status", data.budget_status),
-        ("Spend anomalies", data.spend_anomalies),
-    ):
-        section = Section(title, "")
-        if loaded.frame is None:
-            missing(section, loaded, "(budgets are not configured yet)")
-        elif loaded.frame.empty:
-            no_data(section, loaded)
-        else:
-            section.source = loaded.source
-            section.body.append(table_html(loaded.frame))
-        sections.append(section)
+    sections.append(budget_table_section("Budget status", data.budget_status))
+    sections.append(spend_controls_section(data.spend_limits, data.spend_alerts))
+    sections.append(budget_table_section("Spend anomalies", data.spend_anomalies))
     return sections
+
+
+def budget_table_section(title: str, loaded: Loaded) -> Section:
+    """A budget mart's newest rows as they are."""
+    section = Section(title, "")
+    if loaded.frame is None:
+        missing(section, loaded, "(budgets are not configured yet)")
+    elif loaded.frame.empty:
+        no_data(section, loaded)
+    else:
+        section.source = loaded.source
+        section.body.append(table_html(loaded.frame))
+    return section
+
+
+def spend_controls_section(limits: Loaded, alerts: Loaded) -> Section:
+    """OpenAI's hard limits and alerts, beside our budgets."""
+    section = Section(
+        "OpenAI spend limits and alerts",
+        "Hard limits and e-mail alerts set in OpenAI itself, beside the budgets above: once an "
+        "enforcing limit is reached the API refuses requests, where a budget only warns. Spent "
+        "is this month's billed USD (Costs API), counted as for monthly budgets.",
+    )
+    if limits.frame is None or alerts.frame is None:
+        return missing(section, limits if limits.frame is None else alerts, "(built by dbt)")
+    if limits.frame.empty and alerts.frame.empty:
+        section.note = "No hard limit or alert is set in OpenAI, or the admin key cannot read them."
+        section.source = limits.source
+        return section
+    section.source = f"{limits.source}, {alerts.source}"
+    money_cols = ("Limit USD", "Threshold USD", "Spent this month USD")
+    formats = {column: ",.2f" for column in money_cols} | {"Used %": ".1f"}
+    if not limits.frame.empty:
+        section.body.append(table_html(spend_limits_table(limits.frame), formats))
+    if not alerts.frame.empty:
+        section.body.append(table_html(spend_alerts_table(alerts.frame), formats))
+    return section
 
 
 def money(value: float | None) -> str:

@@ -25,7 +25,7 @@ from typing import Any
 import dlt
 import pyarrow as pa
 
-from . import helpers, schemas, settings
+from . import helpers, schemas, settings, spend
 from .helpers import AdminApiError, Window, align_window
 
 __all__ = [
@@ -299,6 +299,31 @@ _INVITE_COLUMNS = _columns(
     ("created_at", "expires_at", "accepted_at"),
     ("organization", "id", "email", "role", "status", "projects_json"),
 )
+# Spend controls: amounts in cents, as the API gives them; `project_id` NULL is the
+# organization's own. No declared row version: nothing in them moves on every use, so dlt's own
+# row hash serves, and the scd2 hint would drop a declared version column's type, which fails
+# the first load of an empty table (an organization that refuses them).
+_SPEND_LIMIT_COLUMNS: dict[str, dict[str, Any]] = {
+    "organization": {"data_type": "text"},
+    "project_id": {"data_type": "text"},
+    "object": {"data_type": "text"},
+    "threshold_amount": {"data_type": "bigint"},
+    "currency": {"data_type": "text"},
+    "interval": {"data_type": "text"},
+    "enforcement_status": {"data_type": "text"},
+}
+_SPEND_ALERT_COLUMNS: dict[str, dict[str, Any]] = {
+    "organization": {"data_type": "text"},
+    "project_id": {"data_type": "text"},
+    "id": {"data_type": "text"},
+    "object": {"data_type": "text"},
+    "threshold_amount": {"data_type": "bigint"},
+    "currency": {"data_type": "text"},
+    "interval": {"data_type": "text"},
+    "notification_type": {"data_type": "text"},
+    "recipients_json": {"data_type": "text"},
+    "subject_prefix": {"data_type": "text"},
+}
 
 # Directory history: dlt's scd2 keeps every version of a row with `_dlt_valid_from` and
 # `_dlt_valid_to` (NULL while current); a row the API stops listing is retired, not deleted, so
@@ -313,6 +338,7 @@ _HISTORY = {
     },
     "merge_key": "organization",
 }
+_SPEND_HISTORY = {**_HISTORY, "write_disposition": {"disposition": "merge", "strategy": "scd2"}}
 
 
 @dlt.source(name="openai_directory", max_table_nesting=0)
@@ -323,7 +349,8 @@ def openai_directory(
     requests_per_second: float | None = settings.REQUESTS_PER_SECOND,
 ) -> Any:
     """The organization directory: users, projects (archived included), each project's API keys,
-    service accounts and users, admin API keys and invites, each with its history."""
+    service accounts and users, admin API keys and invites, and the spend limits and alerts of
+    the organization and its projects, each with its history."""
     budget = helpers.RateBudget(requests_per_second, settings.REQUEST_BURST)
     api = helpers.OrgClient(helpers.make_client(base_url, api_key, budget), organization)
     project_list = projects(api)
@@ -335,6 +362,8 @@ def openai_directory(
         project_list | project_users(api),
         admin_api_keys(api),
         invites(api),
+        project_list | spend_limits(api, _OptionalRun("Spend limits")),
+        project_list | spend_alerts(api, _OptionalRun("Spend alerts")),
     )
 
 
@@ -468,3 +497,132 @@ def invites(api: helpers.OrgClient) -> Iterator[list[dict[str, Any]]]:
     for page in helpers.list_pages(api.client, settings.INVITES_PATH):
         page = [{**i, "projects_json": helpers.as_json(i.get("projects"))} for i in page]
         yield _rows(page, _INVITE_COLUMNS, api)
+
+
+# --------------------------------------------------------------------------------------------
+# Spend limits and alerts: optional endpoints
+
+
+class _OptionalRun:
+    """One run of an optional resource over the pages of projects.
+
+    The organization-level request goes first, once: when the API refuses it (403: a key
+    without the scope; 404: an organization without the feature) the run logs one warning and
+    skips every project, and the table keeps what earlier runs loaded. The transformers are
+    not parallelized, so pages of projects arrive one after the other.
+    """
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.started = False
+        self.refused = False
+
+    def first_page(self) -> bool:
+        first, self.started = not self.started, True
+        return first
+
+    def refuse(self, exc: AdminApiError) -> None:
+        """Skip the rest of the run on a 403/404; anything else is a real failure."""
+        response = spend.refused_response(exc)
+        if response is None:
+            raise exc
+        self.refused = True
+        log.warning(
+            "%s not loaded: the API refused them (%s). They are optional: the run goes on and "
+            "the table keeps what earlier runs loaded. Spend controls need an organization "
+            "with the feature and an admin key allowed to read them.",
+            self.what,
+            spend.refusal_text(response),
+        )
+
+
+def _per_project(
+    project_page: list[dict[str, Any]], fetch: Callable[[dict[str, Any]], list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """`fetch` for every project of the page, several at a time."""
+    with ThreadPoolExecutor(max_workers=settings.PROJECT_CONCURRENCY) as pool:
+        return [row for rows in pool.map(fetch, project_page) for row in rows]
+
+
+def _project_refused(what: str, project: dict[str, Any], exc: AdminApiError) -> None:
+    """A project-level refusal skips that project only (e.g. deleted since it was listed); its
+    rows then end, as a deleted project's would."""
+    response = spend.refused_response(exc)
+    if response is None:
+        raise exc
+    log.warning(
+        "%s of project %s not loaded: %s", what, project["id"], spend.refusal_text(response)
+    )
+
+
+@dlt.transformer(name="spend_limits", columns=_SPEND_LIMIT_COLUMNS, **_SPEND_HISTORY)
+def spend_limits(
+    project_page: list[dict[str, Any]], api: helpers.OrgClient, run: _OptionalRun
+) -> Iterator[Any]:
+    """Hard spend limits: the organization's (`project_id` NULL) and each project's that has one.
+
+    The organization's row is written on every run, without an amount when it has no limit:
+    scd2 retires rows only in a load that has some, so a limit removed still ends its version.
+    """
+    if run.first_page():
+        try:
+            body = spend.read_limit(api.client, settings.SPEND_LIMIT_PATH)
+        except AdminApiError as exc:
+            run.refuse(exc)
+        else:
+            yield [spend.limit_row(body, api.organization, None)]
+        yield dlt.mark.materialize_table_schema()
+    if run.refused:
+        return
+
+    def fetch(project: dict[str, Any]) -> list[dict[str, Any]]:
+        path = settings.PROJECT_SPEND_LIMIT_PATH.format(project_id=project["id"])
+        try:
+            body = spend.read_limit(api.client, path)
+        except AdminApiError as exc:
+            _project_refused("Spend limit", project, exc)
+            return []
+        return [] if body is None else [spend.limit_row(body, api.organization, project["id"])]
+
+    rows = _per_project(project_page, fetch)
+    if rows:
+        yield rows
+
+
+@dlt.transformer(name="spend_alerts", columns=_SPEND_ALERT_COLUMNS, **_SPEND_HISTORY)
+def spend_alerts(
+    project_page: list[dict[str, Any]], api: helpers.OrgClient, run: _OptionalRun
+) -> Iterator[Any]:
+    """Spend alerts (an e-mail when a month's spend crosses a threshold, in cents) of the
+    organization (`project_id` NULL) and of each project.
+
+    An organization-level listing without any alert gives one row without an id instead: scd2
+    retires rows only in a load that has some, so the alerts removed since still end.
+    """
+    if run.first_page():
+        try:
+            rows = [
+                spend.alert_row(alert, api.organization, None)
+                for page in spend.alert_pages(api.client, settings.SPEND_ALERTS_PATH)
+                for alert in page
+            ]
+        except AdminApiError as exc:
+            run.refuse(exc)
+        else:
+            yield rows or [spend.no_alerts_row(api.organization)]
+        yield dlt.mark.materialize_table_schema()
+    if run.refused:
+        return
+
+    def fetch(project: dict[str, Any]) -> list[dict[str, Any]]:
+        path = settings.PROJECT_SPEND_ALERTS_PATH.format(project_id=project["id"])
+        try:
+            pages = list(spend.alert_pages(api.client, path))
+        except AdminApiError as exc:
+            _project_refused("Spend alerts", project, exc)
+            return []
+        return [spend.alert_row(a, api.organization, project["id"]) for p in pages for a in p]
+
+    rows = _per_project(project_page, fetch)
+    if rows:
+        yield rows

@@ -21,6 +21,14 @@ PROJECT_USERS_PATH = "organization/projects/{project_id}/users"
 ADMIN_API_KEYS_PATH = "organization/admin_api_keys"
 INVITES_PATH = "organization/invites"
 LEGACY_USAGE_PATH = "usage"
+# Spend alerts and hard spend limits (in the spec since 2026-07): optional, an organization
+# without the feature or a key without the scope is refused with 403/404.
+SPEND_ALERTS_PATH = "organization/spend_alerts"
+PROJECT_SPEND_ALERTS_PATH = "organization/projects/{project_id}/spend_alerts"
+SPEND_LIMIT_PATH = "organization/spend_limit"
+PROJECT_SPEND_LIMIT_PATH = "organization/projects/{project_id}/spend_limit"
+# Alert pages: `limit` 0..100 (the schema allows 0, unlike the other lists).
+SPEND_ALERTS_MAX_LIMIT = 100
 
 # Every dimension each usage endpoint can group by (reference §1.3): the finest grain it offers.
 # Family -> group_by; each family loads into the raw table `<family>_usage`.
