@@ -134,9 +134,14 @@ def _ui_backfill(r: dict[str, Any]) -> str:
             f"{_mmm(r['ui_run_s'], '{:.1f}')} | {r['ui_run_vs_cli']:.2f} |",
             f"| UI backfill, request → backfill completed | {_mmm(r['ui_final_s'], '{:.1f}')} | "
             f"{r['ui_final_vs_cli']:.2f} |",
+            f"| daily run through the webserver (schedule's tags), request → end | "
+            f"{_mmm(r['daily_launched_s'], '{:.1f}')} | |",
+            f"| … of which the run itself (start → end) | {_mmm(r['daily_run_s'], '{:.1f}')} | |",
             "",
             "The daemon looks at backfills every 30 s: up to 30 s before the run is launched, "
-            "and up to 30 s after it ends before the backfill shows as completed.",
+            "and up to 30 s after it ends before the backfill shows as completed. The daily run "
+            "is launched the way the schedule launches it, into the job's own executor, on the "
+            "warehouse the UI backfill just loaded (API without latency or rate limit).",
         ]
     )
 
@@ -195,6 +200,9 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     value = e2e["daily"]["wall_s"]["median"] if e2e else None
     add("daily scheduled run wall", value, 30, "{:.1f} s", None if value is None else value <= 30)
     ui = sc.get("ui_backfill")
+    value = ui["daily_launched_s"]["median"] if ui else None
+    add("daily run launched through the webserver", value, 30, "{:.1f} s",
+        None if value is None else value <= 30)  # fmt: skip
     value = ui["ui_run_vs_cli"] if ui else None
     add("UI backfill (to its run's end) ÷ make backfill", value, 1.5, "{:.2f}×",
         None if value is None else value <= 1.5)  # fmt: skip

@@ -49,6 +49,29 @@ query Backfill($id: String!) {
 }
 """
 
+LAUNCH_RUN = """
+mutation LaunchRun($executionParams: ExecutionParams!) {
+  launchRun(executionParams: $executionParams) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on PythonError { message }
+    ... on RunConfigValidationInvalid { errors { message } }
+  }
+}
+"""
+
+RUN = """
+query Run($id: ID!) {
+  runOrError(runId: $id) { __typename ... on Run { status startTime endTime } }
+}
+"""
+
+REPOSITORIES = """
+{ workspaceOrError { ... on Workspace { locationEntries { locationOrLoadError {
+    ... on RepositoryLocation { name repositories { name } }
+} } } } }
+"""
+
 ASSET_NODES = """
 { assetNodes { assetKey { path } isMaterializable dependedByKeys { path } } }
 """
@@ -140,6 +163,35 @@ class DagsterUI:
                 return backfill
             time.sleep(1)
         raise UIError(f"Backfill {backfill_id} did not finish in {timeout_s:.0f} s")
+
+    def launch_job(self, job: str, tags: dict[str, str]) -> str:
+        """Launch `job` of the (only) code location with `tags`, as the schedule's run request
+        does; returns the run's id."""
+        entries = self.graphql(REPOSITORIES)["workspaceOrError"]["locationEntries"]
+        (location,) = [e["locationOrLoadError"] for e in entries]
+        (repository,) = location["repositories"]
+        params = {
+            "selector": {
+                "repositoryLocationName": location["name"],
+                "repositoryName": repository["name"],
+                "jobName": job,
+            },
+            "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in tags.items()]},
+        }
+        launched = self.graphql(LAUNCH_RUN, {"executionParams": params})["launchRun"]
+        if launched["__typename"] != "LaunchRunSuccess":
+            raise UIError(f"Run not launched: {launched}")
+        return launched["run"]["runId"]
+
+    def wait_run(self, run_id: str, timeout_s: float = 900) -> dict:
+        """Poll a run until it ends; returns its status, start and end times."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            run = self.graphql(RUN, {"id": run_id})["runOrError"]
+            if run.get("status") in {"SUCCESS", "FAILURE", "CANCELED"}:
+                return run
+            time.sleep(0.5)
+        raise UIError(f"Run {run_id} did not finish in {timeout_s:.0f} s")
 
     def wait_loaded(self, timeout_s: float = 300) -> None:
         """Wait until the webserver answers and the code location has loaded."""
