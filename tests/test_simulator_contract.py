@@ -18,7 +18,7 @@ from referencing.jsonschema import DRAFT202012
 from simulator import ADMIN_KEY, PROJECT_KEY, SimulatorConfig, SimulatorHandle, start_simulator
 from simulator.families import FAMILIES
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "shared/reference/openai-admin-openapi.yaml"
+SPEC_PATH = Path(__file__).resolve().parents[1] / "simulator/spec/openai-admin-openapi.yaml"
 SPEC_URI = "urn:openai-admin-openapi"
 NOW = datetime(2026, 3, 18, 15, 31, 39, tzinfo=UTC)  # a Wednesday afternoon
 NOW_TS = int(NOW.timestamp())
