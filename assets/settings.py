@@ -1,4 +1,7 @@
-"""Non-secret configuration from the environment (DESIGN.md interface contract), validated once."""
+"""Non-secret configuration from the environment, validated once.
+
+The variables are the interface contract in docs/architecture.md.
+"""
 
 from __future__ import annotations
 

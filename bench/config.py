@@ -23,8 +23,9 @@ class BenchConfig:
     groups_per_hour: int = 100
     # Scenario 2 and the daily run: the per-request latency and the rate limit they face.
     latency_ms: float = 150.0
-    # The pipeline's own default budget (10/s). The reference's only figure for admin endpoints,
-    # 60/min (low trust, §5), makes a year at 1h take 9.4 min a repetition; BENCH_RATE_LIMIT=1.
+    # The pipeline's own default budget (10/s). The only figure published for admin endpoints, a
+    # third party's 60/min (low trust), makes a year at 1h take 9.4 min a repetition;
+    # BENCH_RATE_LIMIT=1.
     rate_limit_rps: float | None = 10.0
     burst: int = 10
     reps: int = 3

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.procs import RESULT
+from bench.procs import REPO_ROOT, RESULT
 
 UTC = dt.UTC
 
@@ -81,7 +81,9 @@ def _start_profiler() -> Any:
 def _save_profile(profiler: Any, out: Path) -> None:
     profiler.stop()
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(profiler.output_text(unicode=False, color=False, show_all=False))
+    text = profiler.output_text(unicode=False, color=False, show_all=False)
+    # Paths relative to the repository: the committed profile names no machine's folders.
+    out.write_text(text.replace(f"{REPO_ROOT}/", ""))
 
 
 def cookbook(args: dict) -> dict:

@@ -1,4 +1,4 @@
-"""The reliability cases, one function per case, grouped as issue 8 lists them.
+"""The reliability cases, one function per case, in the groups `make reliability` reports.
 
 Every case returns a `CaseResult`. The common verdict: the disturbed run either completes or
 fails with exactly one `error: ...` line, and after a clean re-run every mart (row count and md5

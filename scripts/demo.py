@@ -68,7 +68,7 @@ from marts.spend_anomalies order by usage_date desc, spend_usd desc limit 10
 
 
 def print_budgets(path: Path) -> None:
-    """Budget states (current periods) and spend spikes (budgets.yaml, issue 5)."""
+    """Budget states (current periods) and spend spikes (budgets.yaml)."""
     with duckdb.connect(str(path), read_only=True) as con:
         print(f"\nBudgets ({os.environ.get('BUDGETS_PATH')}), current period:")
         for name, state, period, basis, spent, limit, pct, projected in con.execute(

@@ -9,8 +9,10 @@ Start it in-process with :func:`start_simulator`, or as ``python -m simulator --
         sim.org.cost_truth(day_start)        # billed rows of one day
         sim.requests                         # (method, path, query, status) log
 
-Facts it imitates are in ``shared/reference/openai-admin-api.md``; choices where the real API is
-undocumented are noted in the modules (``billing``, ``activity``, ``params``, ``server``).
+It imitates the official OpenAPI extract in ``simulator/spec/`` (the contract tests hold it to
+the extract) and the behaviour ``simulator/spec/README.md`` describes beyond it; choices where the
+real API is undocumented are noted in the modules (``billing``, ``activity``, ``params``,
+``server``).
 """
 
 from simulator.config import ADMIN_KEY, PROJECT_KEY, SimulatorConfig

@@ -416,7 +416,7 @@ def add_into(acc: list[int], leaves: tuple[int, ...] | list[int]) -> None:
 
 
 def derive(leaves: tuple[int, ...] | list[int]) -> dict[str, int]:
-    """All completions counters from the leaves, with the reference §1.5 identities exact."""
+    """All completions counters from the leaves, with the spec's token identities exact."""
     req, text, audio, image, c_text, c_audio, c_image, write, o_text, o_audio, o_image = leaves
     cached = c_text + c_audio + c_image
     uncached = text + audio + image

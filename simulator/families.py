@@ -1,5 +1,5 @@
 """The nine usage families besides completions: embeddings, moderations, images, audio, vector
-stores, code interpreter sessions, file search and web search calls (reference §1.3, §1.5).
+stores, code interpreter sessions, file search and web search calls (simulator/spec/).
 
 Each family has its own groups (one per combination of its ``group_by`` dimensions) drawn from the
 organization's keys and projects, and per-day counters spread over the day like completions:

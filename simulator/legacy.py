@@ -1,4 +1,4 @@
-"""The legacy, undocumented ``GET /v1/usage?date=YYYY-MM-DD`` (reference §4).
+"""The legacy, undocumented ``GET /v1/usage?date=YYYY-MM-DD`` (simulator/spec/README.md).
 
 One UTC day per call, from the same activity as the organization endpoints: completions per
 stream and hour in ``data``, images in ``dalle_api_data``, transcriptions in
@@ -18,7 +18,7 @@ from simulator.params import ApiError, Query
 def _day(query: Query) -> int:
     raw = query.get("date", [None])[-1]
     if not raw:
-        # The exact body a client saw in 2023 (S7).
+        # The exact body a client reported in 2023.
         raise ApiError(400, "Missing query parameter 'date'", param=None, code=None)
     try:
         day = dt.date.fromisoformat(raw)

@@ -1,5 +1,5 @@
 """Organization list endpoints: users, projects, a project's API keys, service accounts and users,
-admin API keys and invites. All share ``after``/``limit`` cursor paging (reference §3.1)."""
+admin API keys and invites. All share ``after``/``limit`` cursor paging."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Query-string parsing and validation, and the error type every endpoint raises.
 
 Error wording imitates OpenAI's style. The exact status/type/code the real Administration API uses
-for bad parameters is not documented (reference §8); 400 ``invalid_request_error`` matches the
-legacy usage endpoint.
+for bad parameters is not documented (simulator/spec/README.md); 400 ``invalid_request_error``
+matches the legacy usage endpoint.
 """
 
 from __future__ import annotations

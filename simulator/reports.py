@@ -162,7 +162,7 @@ def usage_family(
     """The ``/organization/usage/{name}`` page of one of the nine non-completions families.
 
     ``legacy_names`` answers as the Dec 2024 API did: ``result`` instead of ``results`` and
-    ``sessions`` instead of ``num_sessions`` (reference §1.4, §1.5).
+    ``sessions`` instead of ``num_sessions`` (simulator/spec/README.md, older shapes).
     """
     family = FAMILIES[name]
     activity = org.families[name]

@@ -147,7 +147,7 @@ def _unauthorized(missing: bool) -> ApiError:
 
 
 def _forbidden() -> ApiError:
-    # Third-party clients report this scope for project keys on usage/costs (reference §5). What
+    # Third-party clients report this scope for project keys on usage and costs. What
     # the organization lists say is unknown; one message for all keeps client checks simple.
     return ApiError(
         403,
@@ -274,7 +274,7 @@ class SimulatorState:
         if not token or not token.startswith(KEY_PREFIX):
             raise _unauthorized(missing=not authorization)
         is_legacy = path == "/v1" + LEGACY_USAGE_PATH
-        # The legacy endpoint answered project keys too (reference §4).
+        # The legacy endpoint answered project keys too.
         if not token.startswith(ADMIN_PREFIX) and not is_legacy:
             raise _forbidden()
         if is_legacy:

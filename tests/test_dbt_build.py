@@ -1,5 +1,6 @@
 """`dbt build` of dbt_models/ on a hand-made raw schema: models, data tests and unit tests pass,
-the marts honour the BI contract in DESIGN.md, and a few numbers match values worked out by hand.
+the marts honour the BI contract (docs/architecture.md), and a few numbers match values worked
+out by hand.
 
 dbt runs once per module, in a subprocess (dbt keeps global state and the DuckDB file must be free
 afterwards, as in production), with its own target and log paths so parallel runs don't collide.
@@ -97,7 +98,7 @@ def test_dbt_build_passes_models_data_tests_and_unit_tests(built):
     assert set(statuses.values()) <= {"success", "pass"}, statuses
     unit_tests = [uid for uid in statuses if uid.startswith("unit_test.")]
     assert len(unit_tests) >= 4, unit_tests
-    # the DESIGN.md invariants ran as data tests
+    # the BI contract's invariants ran as data tests
     assert "test.openai_usage_warehouse.assert_marts_billed_cost_matches_raw_costs" in statuses
     assert "test.openai_usage_warehouse.assert_marts_usage_matches_raw_completions" in statuses
 

@@ -1,4 +1,4 @@
-"""Reliability, CI subset: one case per group of `make reliability` (issue 8).
+"""Reliability, CI subset: one case per group of `make reliability`.
 
 Each case runs the real `python -m assets.backfill` against a simulator subprocess (through the
 fault proxy where it injects faults) and compares every mart with an undisturbed reference run.

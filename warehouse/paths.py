@@ -1,4 +1,7 @@
-"""File locations from the environment (DESIGN.md interface contract), as absolute paths."""
+"""File locations from the environment, as absolute paths.
+
+The variables are the interface contract in docs/architecture.md.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
--- Invariant (DESIGN.md, extended to every billed-cost mart): over any date range, the billed
--- cost of each mart sums to the raw Costs total. Checked per organization and day for the
--- daily marts and per organization and month for the monthly ones (which implies any range of
+-- BI contract invariant (docs/architecture.md), for every billed-cost mart: over any date range,
+-- the billed cost of each mart sums to the raw Costs total. Checked per organization and day for
+-- the daily marts and per organization and month for the monthly ones (which implies any range of
 -- them); returns every (mart, organization, period) that disagrees with raw.costs.
 
 -- Shown in Dagster as an asset check of `cost_by_project_daily`.

@@ -1,5 +1,5 @@
--- Invariant (DESIGN.md, extended to every mart with token columns): the request and token
--- columns sum to the raw completions usage totals. Checked per organization and day (which
+-- BI contract invariant (docs/architecture.md), for every mart with token columns: the request and
+-- token columns sum to the raw completions usage totals. Checked per organization and day (which
 -- implies any range); returns every (mart, organization, day) that disagrees with
 -- raw.completions_usage. usage_daily is compared on its completions family.
 

@@ -672,7 +672,7 @@ def is_final(bucket_start: int, final_before: int) -> bool:
 
 
 def code_interpreter_result(result: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The Dec 2024 API named `num_sessions` `sessions` (reference §1.5, S9)."""
+    """The Dec 2024 API named `num_sessions` `sessions` (simulator/spec/README.md, older shapes)."""
     if result.get("num_sessions") is None and "sessions" in result:
         return {**result, "num_sessions": result["sessions"]}
     return result

@@ -69,7 +69,8 @@ def _usage(columns: list[tuple[str, pa.DataType]]) -> pa.Schema:
     return pa.schema(_BUCKET + columns + _MARKER)
 
 
-# One schema per usage family (reference §1.5): its group_by dimensions, then its counters.
+# One schema per usage family (its result schema in the spec): its group_by dimensions, then its
+# counters.
 EMBEDDINGS_USAGE = _usage(
     [*_FOUR_DIMS, ("num_model_requests", pa.int64()), ("input_tokens", pa.int64())]
 )

@@ -1,11 +1,16 @@
-"""Constants of the OpenAI Admin API the source relies on (shared/reference/openai-admin-api.md)."""
+"""Constants of the OpenAI Admin API the source relies on.
+
+They come from the official OpenAPI extract in simulator/spec/ and, where the spec is silent or
+states them only in prose, from the API facts in simulator/spec/README.md.
+"""
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 BUCKET_SECONDS = {"1m": 60, "1h": 3600, "1d": 86400}
 
-# `limit` counts buckets per page and its maximum depends on the width (§1.2). Always asking for
-# the maximum gives the fewest requests; above it the API answers 400.
+# `limit` counts buckets per page and its maximum depends on the width (stated in the spec's
+# prose only). Always asking for the maximum gives the fewest requests; above it the API answers
+# 400.
 USAGE_MAX_LIMIT = {"1m": 1440, "1h": 168, "1d": 31}
 COSTS_MAX_LIMIT = 180
 LIST_MAX_LIMIT = 100
@@ -30,7 +35,8 @@ PROJECT_SPEND_LIMIT_PATH = "organization/projects/{project_id}/spend_limit"
 # Alert pages: `limit` 0..100 (the schema allows 0, unlike the other lists).
 SPEND_ALERTS_MAX_LIMIT = 100
 
-# Every dimension each usage endpoint can group by (reference §1.3): the finest grain it offers.
+# Every dimension each usage endpoint can group by (its `group_by` enum in the spec): the finest
+# grain it offers.
 # Family -> group_by; each family loads into the raw table `<family>_usage`.
 _KEY_DIMS = ["project_id", "user_id", "api_key_id"]
 USAGE_GROUP_BY: dict[str, list[str]] = {
@@ -66,7 +72,7 @@ PROJECT_CONCURRENCY = 8
 # After 429s the budget slows down (halving per 429), but never below this.
 MIN_REQUESTS_PER_SECOND = 0.2
 
-# The legacy endpoint allows about 5 requests a minute (reference §4): one every 12 seconds.
+# The legacy endpoint allows about 5 requests a minute, as its clients report: one every 12 s.
 LEGACY_MIN_INTERVAL_SECONDS = 12.0
 
 # Retries: dlt's retrying session honours Retry-After and backs off exponentially on 429/5xx.
