@@ -109,7 +109,6 @@ usage_by_key as (
 charges as (
 
     select
-        line_items.cost_id,
         line_items.organization,
         line_items.organization_id,
         line_items.usage_date,
@@ -197,6 +196,21 @@ named as (
     select
         measured.*,
         cast(measured.amount * measured.allocated_share as {{ type_double() }}) as billed_cost,
+        -- unit prices of the whole line item, the same on each of its split rows; a line item
+        -- merges service tiers and Batch traffic, so they are its average rates per unit
+        case
+            when measured.charge_category = 'Usage' and measured.quantity > 0
+                then cast(measured.amount / measured.quantity as {{ type_double() }})
+        end as contracted_unit_price,
+        case
+            when
+                measured.charge_category = 'Usage'
+                and measured.quantity > 0
+                and measured.line_item_list_cost_usd > 0
+                then cast(
+                    measured.line_item_list_cost_usd / measured.quantity as {{ type_double() }}
+                )
+        end as list_unit_price,
         cast(
             measured.quantity * measured.allocated_share as {{ type_double() }}
         ) as pricing_quantity,
@@ -281,15 +295,16 @@ final as (
                 then case when consumed_tokens is not null then 'Tokens' else pricing_unit end
         end as "ConsumedUnit",
         billed_cost as "ContractedCost",
-        cast(null as {{ type_double() }}) as "ContractedUnitPrice",
+        contracted_unit_price as "ContractedUnitPrice",
         billed_cost as "EffectiveCost",
         {{ provider }} as "InvoiceIssuerName",
+        -- without a list unit price FOCUS wants the billed cost as list cost
         case
-            when line_item_list_cost_usd > 0
+            when list_unit_price is not null
                 then cast(line_item_list_cost_usd * allocated_share as {{ type_double() }})
             else billed_cost
         end as "ListCost",
-        cast(null as {{ type_double() }}) as "ListUnitPrice",
+        list_unit_price as "ListUnitPrice",
         case when charge_category = 'Usage' then 'Standard' end as "PricingCategory",
         case when charge_category <> 'Tax' then pricing_quantity end as "PricingQuantity",
         case when charge_category <> 'Tax' then pricing_unit end as "PricingUnit",
@@ -343,7 +358,7 @@ final as (
         output_tokens as "x_OutputTokens",
         allocation_basis as "x_AllocationMethod",
         case
-            when line_item_list_cost_usd > 0 then 'list_price_estimate' else 'billed_cost'
+            when list_unit_price is not null then 'list_price_estimate' else 'billed_cost'
         end as "x_ListCostSource"
 
     from named
