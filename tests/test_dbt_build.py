@@ -190,6 +190,29 @@ def test_marts_and_raw_totals_agree(built):
             assert estimated == pytest.approx(expected["estimated_cost_usd"], rel=1e-12), mart
 
 
+def test_focus_costs_bill_the_costs_total_split_by_key_like_the_key_mart(built):
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as connection:
+        (total,) = _one(connection, 'select sum("BilledCost") from marts.focus_costs')
+        focus_by_key = dict(
+            connection.execute(
+                'select coalesce("ResourceId", \'\'), sum("BilledCost")'
+                " from marts.focus_costs group by 1"
+            ).fetchall()
+        )
+        # the key mart names cost without a key with its pseudo keys
+        mart_by_key = dict(
+            connection.execute(
+                "select case when api_key_id like '(%' then '' else api_key_id end,"
+                " sum(billed_cost_usd) from marts.cost_by_api_key_daily group by 1"
+            ).fetchall()
+        )
+    assert total == pytest.approx(float(built["expected"]["billed_cost_usd"]), abs=1e-9)
+    assert len(focus_by_key) > 2
+    assert focus_by_key.keys() == mart_by_key.keys()
+    for key, billed in mart_by_key.items():
+        assert focus_by_key[key] == pytest.approx(billed, abs=1e-9), key
+
+
 def test_batch_cached_usage_is_discounted_and_cached_tokens_counted_once(built):
     expected = built["expected"]
     with duckdb.connect(str(built["warehouse"]), read_only=True) as connection:

@@ -150,6 +150,44 @@ def test_republishing_keeps_the_serving_file_and_drops_vanished_marts(published)
     assert not (serving / "csv" / "dim_users.csv").exists()
 
 
+def test_the_focus_export_has_its_own_folder_and_focus_date_times(tmp_path, monkeypatch):
+    # a machine whose local time zone is not UTC: the export is still written in UTC
+    monkeypatch.setenv("TZ", "America/New_York")
+    working, serving = tmp_path / "working.duckdb", tmp_path / "serving"
+    with duckdb.connect(str(working)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.focus_costs as select"
+            " timestamptz '2025-01-31 00:00:00+00' as \"ChargePeriodStart\","
+            ' cast(2 as double) as "BilledCost", \'key_1\' as "ResourceId"'
+        )
+        con.execute("create table marts.dim_users as select 'user-1' as user_id")
+    result = publish.publish(working, serving)
+    assert result.marts == {"dim_users": 1, "focus_costs": 1}
+    assert (serving / "focus" / "focus_costs.csv").read_text() == (
+        "ChargePeriodStart,BilledCost,ResourceId\n2025-01-31T00:00:00Z,2.0,key_1\n"
+    )
+    assert sorted(p.name for p in (serving / "focus").iterdir()) == [
+        "focus_costs.csv",
+        "focus_costs.parquet",
+    ]
+    # the other marts keep their folders and CSV format; the FOCUS one is not copied there
+    assert not (serving / "parquet" / "focus_costs.parquet").exists()
+    assert not (serving / "csv" / "focus_costs.csv").exists()
+    assert (serving / "csv" / "dim_users.csv").read_text() == "user_id\nuser-1\n"
+    rows = _query_in_subprocess(
+        result.serving_db,
+        'select cast(epoch("ChargePeriodStart") as bigint), "BilledCost" from focus_costs',
+        tmp_path,
+    )
+    assert rows == [[1738281600, 2.0]]
+    # a FOCUS mart that disappears takes its files with it
+    with duckdb.connect(str(working)) as con:
+        con.execute("drop table marts.focus_costs")
+    publish.publish(working, serving)
+    assert list((serving / "focus").iterdir()) == []
+
+
 READER = textwrap.dedent(
     """
     import duckdb, sys

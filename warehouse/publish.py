@@ -6,6 +6,9 @@ every successful run `publish()` writes, into the serving folder:
     parquet/<mart>.parquet   each mart, written to a temporary file and swapped in with
                              os.replace, so a reader sees the old or the new file, never half
     csv/<mart>.csv           the same, for spreadsheet users
+    focus/<mart>.parquet     the FOCUS export (`focus_costs`, docs/focus.md) in its own folder,
+    focus/<mart>.csv         for FOCUS-aware tools; its CSV writes date/times as FOCUS does
+                             (ISO 8601 in UTC, `2025-01-31T00:00:00Z`)
     openai_usage.duckdb      views only (`select * from read_parquet(...)`), in storage version
                              v1.4.0 so DuckDB 1.4 drivers (JDBC, ODBC, duckdb_engine) open it
     manifest.json            what was published, when, with row counts
@@ -39,6 +42,11 @@ import duckdb
 SERVING_DB_NAME = "openai_usage.duckdb"
 PARQUET_DIR = "parquet"
 CSV_DIR = "csv"
+FOCUS_DIR = "focus"
+# Marts in the FinOps FOCUS format: published into FOCUS_DIR instead of parquet/ and csv/.
+FOCUS_MARTS = frozenset({"focus_costs"})
+# FOCUS date/times are ISO 8601 in UTC with a Z (publish() writes in time zone UTC).
+_FOCUS_CSV_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 MANIFEST_NAME = "manifest.json"
 SERVING_DIR_VARIABLE = "openai_usage_serving_dir"
 # DuckDB 2.0 writes storage v2.0.0+ by default, which DuckDB 1.x drivers cannot read.
@@ -87,17 +95,33 @@ def _atomic_copy(con: duckdb.DuckDBPyConnection, query: str, target: Path, optio
         tmp.unlink(missing_ok=True)
 
 
+def mart_files(mart: str) -> tuple[str, str]:
+    """The Parquet and CSV paths of `mart`, relative to the serving folder."""
+    if mart in FOCUS_MARTS:
+        return f"{FOCUS_DIR}/{mart}.parquet", f"{FOCUS_DIR}/{mart}.csv"
+    return f"{PARQUET_DIR}/{mart}.parquet", f"{CSV_DIR}/{mart}.csv"
+
+
+def csv_options(mart: str) -> str:
+    """COPY options of the CSV of `mart`."""
+    options = "format csv, header true"
+    if mart in FOCUS_MARTS:
+        options += f", timestampformat {_quote_literal(_FOCUS_CSV_TIMESTAMP_FORMAT)}"
+    return options
+
+
 def export_mart(con: duckdb.DuckDBPyConnection, mart: str, serving_dir: Path) -> int:
     """Write one mart to Parquet and CSV (each swapped in atomically); return its row count."""
     query = f"select * from {MARTS_SCHEMA}.{_quote_identifier(mart)}"
+    parquet_file, csv_file = mart_files(mart)
     # Parquet v1 with snappy: the most widely readable flavour (Power BI, Excel, Tableau, Spark).
     _atomic_copy(
         con,
         query,
-        serving_dir / PARQUET_DIR / f"{mart}.parquet",
+        serving_dir / parquet_file,
         "format parquet, compression snappy, parquet_version v1",
     )
-    _atomic_copy(con, query, serving_dir / CSV_DIR / f"{mart}.csv", "format csv, header true")
+    _atomic_copy(con, query, serving_dir / csv_file, csv_options(mart))
     return con.execute(f"select count(*) from ({query})").fetchone()[0]
 
 
@@ -108,7 +132,7 @@ def parquet_location_sql(mart: str, published_dir: Path) -> str:
         " nullif(parse_dirpath(current_setting('temp_directory')), ''),"
         f" {_quote_literal(published_dir.as_posix())})"
     )
-    return f"{folder} || '/{PARQUET_DIR}/{mart}.parquet'"
+    return f"{folder} || '/{mart_files(mart)[0]}'"
 
 
 def view_sql(mart: str, published_dir: Path) -> str:
@@ -169,11 +193,13 @@ def _write_manifest(serving_dir: Path, manifest: dict) -> None:
 
 
 def _remove_stale(serving_dir: Path, marts: list[str]) -> None:
-    """Delete the files of marts that no longer exist (only files this module writes)."""
-    for folder, suffix in ((PARQUET_DIR, ".parquet"), (CSV_DIR, ".csv")):
-        for path in (serving_dir / folder).glob(f"*{suffix}"):
-            if path.stem not in marts:
-                path.unlink(missing_ok=True)
+    """Delete the files of marts that are gone or moved (only files this module writes)."""
+    current = {serving_dir / file for mart in marts for file in mart_files(mart)}
+    for folder in (PARQUET_DIR, CSV_DIR, FOCUS_DIR):
+        for suffix in (".parquet", ".csv"):
+            for path in (serving_dir / folder).glob(f"*{suffix}"):
+                if path not in current:
+                    path.unlink(missing_ok=True)
 
 
 def publish(working_db: Path, serving_dir: Path) -> Published:
@@ -185,6 +211,8 @@ def publish(working_db: Path, serving_dir: Path) -> Published:
     serving_dir = Path(serving_dir).resolve()
     serving_dir.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(working_db), read_only=True) as con:
+        # Timestamps with a time zone are written as UTC, whatever this machine's zone.
+        con.execute("set TimeZone = 'UTC'")
         marts = mart_names(con)
         counts = {mart: export_mart(con, mart, serving_dir) for mart in marts}
     serving_db = serving_dir / SERVING_DB_NAME

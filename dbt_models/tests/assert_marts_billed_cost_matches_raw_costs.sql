@@ -1,7 +1,8 @@
 -- BI contract invariant (docs/architecture.md), for every billed-cost mart: over any date range,
 -- the billed cost of each mart sums to the raw Costs total. Checked per organization and day for
 -- the daily marts and per organization and month for the monthly ones (which implies any range of
--- them); returns every (mart, organization, period) that disagrees with raw.costs.
+-- them); returns every (mart, organization, period) that disagrees with raw.costs. The FOCUS
+-- export names its columns as the specification does; its day is the UTC day of the charge.
 
 -- Shown in Dagster as an asset check of `cost_by_project_daily`.
 {{ config(meta={'dagster': {'ref': {'name': 'cost_by_project_daily'}}}) }}
@@ -12,6 +13,18 @@
     'cost_by_user_daily', 'cost_by_line_item_daily', 'cost_reconciliation_daily'
 ] %}
 {%- set monthly_marts = ['cost_by_model_monthly', 'cost_by_project_monthly'] %}
+{#- (mart, grain, organization, period start, billed cost) -#}
+{%- set marts = [] %}
+{%- for mart in daily_marts %}
+{%- do marts.append((mart, 'day', 'organization', 'usage_date', 'billed_cost_usd')) %}
+{%- endfor %}
+{%- for mart in monthly_marts %}
+{%- do marts.append((mart, 'month', 'organization', 'month_start', 'billed_cost_usd')) %}
+{%- endfor %}
+{%- do marts.append((
+    'focus_costs', 'day', '"BillingAccountName"',
+    "cast(" ~ '"ChargePeriodStart"' ~ " at time zone 'UTC' as date)", '"BilledCost"'
+)) %}
 
 with
 
@@ -39,24 +52,13 @@ raw_monthly as (
 
 marts as (
 
-    {% for mart in daily_marts %}
+    {% for mart, grain, organization, period_start, billed_cost in marts %}
     select
         '{{ mart }}' as mart,
-        'day' as grain,
-        organization,
-        usage_date as period_start,
-        sum(billed_cost_usd) as billed_cost_usd
-    from {{ ref(mart) }}
-    group by 1, 2, 3, 4
-    union all
-    {% endfor %}
-    {% for mart in monthly_marts %}
-    select
-        '{{ mart }}' as mart,
-        'month' as grain,
-        organization,
-        month_start as period_start,
-        sum(billed_cost_usd) as billed_cost_usd
+        '{{ grain }}' as grain,
+        {{ organization }} as organization,
+        {{ period_start }} as period_start,
+        sum({{ billed_cost }}) as billed_cost_usd
     from {{ ref(mart) }}
     group by 1, 2, 3, 4
     {% if not loop.last %}union all{% endif %}
@@ -66,13 +68,13 @@ marts as (
 
 expected as (
 
-    {% for mart in daily_marts + monthly_marts %}
+    {% for mart in marts %}
     select
-        '{{ mart }}' as mart,
+        '{{ mart[0] }}' as mart,
         organization,
         period_start,
         billed_cost_usd
-    from {{ 'raw_monthly' if mart in monthly_marts else 'raw_daily' }}
+    from {{ 'raw_monthly' if mart[1] == 'month' else 'raw_daily' }}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 

@@ -87,16 +87,30 @@ usages_with_prices as (
 
 ),
 
-priced as (
+priced_by_direction as (
 
     select
         *,
         service_tier_factor * batch_factor as price_factor,
-        (
-            (input_tokens - coalesce(cached_input_tokens, 0)) * input_usd_per_million_tokens
-            + coalesce(cached_input_tokens, 0) * cached_input_usd_per_million_tokens
-            + output_tokens * output_usd_per_million_tokens
-        ) / 1000000.0 * service_tier_factor * batch_factor as estimated_cost_usd,
+        -- one term per billed direction, as the cost line items split them
+        (input_tokens - coalesce(cached_input_tokens, 0)) * input_usd_per_million_tokens
+        / 1000000.0 * service_tier_factor * batch_factor as estimated_input_cost_usd,
+        coalesce(cached_input_tokens, 0) * cached_input_usd_per_million_tokens
+        / 1000000.0 * service_tier_factor * batch_factor as estimated_cached_input_cost_usd,
+        output_tokens * output_usd_per_million_tokens
+        / 1000000.0 * service_tier_factor * batch_factor as estimated_output_cost_usd
+
+    from usages_with_prices
+
+),
+
+priced as (
+
+    select
+        *,
+        estimated_input_cost_usd
+        + estimated_cached_input_cost_usd
+        + estimated_output_cost_usd as estimated_cost_usd,
         -- the model as cost line items name it: fine-tuned `ft:<base>:<org>::<id>` is billed
         -- as `ft-<base>`
         case
@@ -105,7 +119,7 @@ priced as (
             else model
         end as billing_model
 
-    from usages_with_prices
+    from priced_by_direction
 
 ),
 

@@ -3,7 +3,9 @@
     the group's priced usage (estimated cost). When the group's usage has no estimated cost
     (unpriced model), the share is by tokens, then by requests. A group without any matching
     usage (file search, web search, a line item without a project or model match) is kept
-    whole as one unallocated row: the allocation loses and invents nothing. -#}
+    whole as one unallocated row: the allocation loses and invents nothing. `allocated_share`
+    is the fraction of the group each row takes (1 for an unallocated row), so any line item of
+    the group splits the same way. -#}
 
 {%- set no_project = "'" ~ var('no_project_label') ~ "'" %}
 {%- set unknown_model = "'" ~ var('unknown_model_label') ~ "'" %}
@@ -84,7 +86,7 @@ group_bases as (
 
 ),
 
-allocated as (
+shared as (
 
     select
         billed_groups.organization,
@@ -95,12 +97,13 @@ allocated as (
         usage_shares.user_id,
         group_bases.allocation_basis,
         true as is_allocated,
-        billed_groups.billed_cost_usd * case group_bases.allocation_basis
+        cast(case group_bases.allocation_basis
             when 'estimated_cost'
                 then usage_shares.estimated_cost_usd / group_bases.estimated_cost_usd
             when 'tokens' then 1.0 * usage_shares.tokens / group_bases.tokens
             else 1.0 * usage_shares.requests / group_bases.requests
-        end as billed_cost_usd
+        end as {{ type_double() }}) as allocated_share,
+        billed_groups.billed_cost_usd as group_billed_cost_usd
 
     from billed_groups
     inner join group_bases
@@ -119,6 +122,24 @@ allocated as (
 
 ),
 
+allocated as (
+
+    select
+        organization,
+        usage_date,
+        project_id,
+        model,
+        api_key_id,
+        user_id,
+        allocation_basis,
+        is_allocated,
+        allocated_share,
+        group_billed_cost_usd * allocated_share as billed_cost_usd
+
+    from shared
+
+),
+
 unallocated as (
 
     select
@@ -130,6 +151,7 @@ unallocated as (
         cast(null as {{ dbt.type_string() }}) as user_id,
         'unallocated' as allocation_basis,
         false as is_allocated,
+        cast(1.0 as {{ type_double() }}) as allocated_share,
         cast(billed_groups.billed_cost_usd as {{ type_double() }}) as billed_cost_usd
 
     from billed_groups

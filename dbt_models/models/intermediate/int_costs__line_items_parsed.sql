@@ -33,6 +33,7 @@ parsed as (
     select
         cost_id,
         organization,
+        organization_id,
         usage_date,
         project_id,
         line_item,
