@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import math
 import random
@@ -103,6 +104,17 @@ def _route(path: str) -> tuple[Route, tuple[str, ...]] | None:
     return None
 
 
+def refused_status(refuse: dict[str, int], path: str) -> int | None:
+    """The status ``refuse`` sets for a ``/v1/...`` path: the first pattern matching the path or
+    a path above it (``organization/projects/*/users``, ``organization/invites``)."""
+    relative = path.removeprefix("/v1").strip("/")
+    for pattern, status in list(refuse.items()):
+        pattern = pattern.strip("/")
+        if fnmatch.fnmatchcase(relative, pattern) or fnmatch.fnmatchcase(relative, pattern + "/*"):
+            return status
+    return None
+
+
 _SERVER_ERRORS = {
     500: "The server had an error while processing your request. Sorry about that!",
     502: "Bad gateway.",
@@ -175,7 +187,9 @@ class SimulatorState:
 
     def _build_org(self, seed: int) -> Organization:
         cfg = self.config
-        return Organization(seed, cfg.now_ts(), cfg.history_days, cfg.groups_per_hour_target)
+        return Organization(
+            seed, cfg.now_ts(), cfg.history_days, cfg.groups_per_hour_target, cfg.profile
+        )
 
     def org_for(self, key: str | None) -> Organization:
         """The organization an admin key belongs to (the primary one for unknown keys)."""
@@ -236,7 +250,7 @@ class SimulatorState:
         if status == 403:
             return _forbidden()
         if status == 404:
-            return ApiError(404, "Not found (injected by fail_next).")
+            return ApiError(404, "Not found (injected by the simulator's configuration).")
         if status >= 500:
             message = _SERVER_ERRORS.get(status, "The server had an error.")
             return ApiError(status, message, type_="server_error")
@@ -263,6 +277,9 @@ class SimulatorState:
         injected = self._random_server_error()
         if injected is not None:
             raise injected
+        refused = refused_status(self.config.refuse, path)
+        if refused is not None:
+            raise self._error_for_status(refused)
         route = _route(path)
         if route is None:
             raise _not_found(method, path)
