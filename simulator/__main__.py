@@ -47,6 +47,13 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="answer STATUS (403, 404, ...) on PATH and below, e.g. organization/invites=403;"
         " repeatable",
     )
+    parser.add_argument(
+        "--empty",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="list nothing on PATH and below, e.g. organization/projects/*/users; repeatable",
+    )
     return parser.parse_args(argv)
 
 
@@ -76,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         groups_per_hour_target=args.groups_per_hour,
         profile=args.profile,
         refuse=parse_refusals(args.refuse),
+        empty=args.empty,
     )
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

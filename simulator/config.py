@@ -21,7 +21,7 @@ class SimulatorConfig:
 
     Fields read on every request (``latency_ms``, ``error_rate``, ``fail_next``, ``rate_limit_rps``,
     ``burst``, ``retry_after_s``, ``limit_over_max``, ``now``) may be changed on a running server
-    through ``handle.config``, as may ``refuse``. ``seed``, ``history_days``,
+    through ``handle.config``, as may ``refuse`` and ``empty``. ``seed``, ``history_days``,
     ``groups_per_hour_target`` and ``profile`` shape the synthetic organization, which is built once
     at start.
     """
@@ -71,6 +71,9 @@ class SimulatorConfig:
     # {"organization/invites": 403, "organization/projects/*/users": 404}. `*` matches any
     # text; a pattern also covers the paths below it. Checked on every request.
     refuse: dict[str, int] = field(default_factory=dict)
+    # Endpoints that list nothing for this organization, whatever it holds: path patterns as
+    # for ``refuse``. Lists answer no items, usage and costs pages buckets without results.
+    empty: list[str] = field(default_factory=list)
 
     def now_ts(self) -> int:
         """Current Unix time in seconds, frozen if ``now`` is set."""

@@ -104,15 +104,28 @@ def _route(path: str) -> tuple[Route, tuple[str, ...]] | None:
     return None
 
 
-def refused_status(refuse: dict[str, int], path: str) -> int | None:
-    """The status ``refuse`` sets for a ``/v1/...`` path: the first pattern matching the path or
-    a path above it (``organization/projects/*/users``, ``organization/invites``)."""
+def matches(pattern: str, path: str) -> bool:
+    """Whether a ``/v1/...`` path is ``pattern`` (relative to /v1, ``*`` for any text, e.g.
+    ``organization/projects/*/users``) or lies below it."""
     relative = path.removeprefix("/v1").strip("/")
-    for pattern, status in list(refuse.items()):
-        pattern = pattern.strip("/")
-        if fnmatch.fnmatchcase(relative, pattern) or fnmatch.fnmatchcase(relative, pattern + "/*"):
-            return status
-    return None
+    pattern = pattern.strip("/")
+    return fnmatch.fnmatchcase(relative, pattern) or fnmatch.fnmatchcase(relative, pattern + "/*")
+
+
+def refused_status(refuse: dict[str, int], path: str) -> int | None:
+    """The status ``refuse`` sets for a ``/v1/...`` path (the first pattern that matches)."""
+    found = (status for pattern, status in list(refuse.items()) if matches(pattern, path))
+    return next(found, None)
+
+
+def emptied(body: dict) -> dict:
+    """A body as an organization with nothing at its endpoint would get it: a list without items,
+    a usage or costs page of buckets without results, a legacy usage day of empty sections."""
+    if body.get("object") == "page":
+        return {**body, "data": [{**b, "results": []} for b in body["data"]]}
+    if body.get("object") == "list" and "has_more" in body:
+        return {**body, "data": [], "first_id": None, "last_id": None, "has_more": False}
+    return {k: [] if isinstance(v, list) else v for k, v in body.items()}
 
 
 _SERVER_ERRORS = {
@@ -286,7 +299,10 @@ class SimulatorState:
         if method != "GET":
             raise ApiError(405, f"Method {method} is not supported by the simulator for {path}.")
         handler, groups = route
-        return handler(self.org_for(token), query, self.config.now_ts(), self.config, groups)
+        body = handler(self.org_for(token), query, self.config.now_ts(), self.config, groups)
+        if any(matches(pattern, path) for pattern in list(self.config.empty)):
+            return emptied(body)
+        return body
 
     def _legacy_pace(self) -> None:
         cfg = self.config

@@ -163,12 +163,30 @@ def test_refused_endpoints_answer_their_status_and_the_rest_serve(fresh):
     assert _get(fresh, "/organization/invites").status_code == 200
 
 
+def test_emptied_endpoints_list_nothing_and_keep_their_shape():
+    config = SimulatorConfig(seed=5, now=NOW, history_days=30, legacy_requests_per_minute=None)
+    config.empty = ["organization/users", "organization/usage/completions", "usage"]
+    with start_simulator(config) as sim:
+        users = _ok(sim, "/organization/users")
+        usage = _results(sim, "/organization/usage/completions", 3, group_by="model")
+        embeddings = _results(sim, "/organization/usage/embeddings", 3, group_by="model")
+        legacy = _ok(sim, "/usage", {"date": "2026-03-16"})
+        projects = _listed(sim, "/organization/projects")
+    assert users["data"] == [] and users["has_more"] is False and users["object"] == "list"
+    assert len(usage) == 3 and not any(usage.values())  # the buckets are there, empty
+    assert any(embeddings.values()) and projects  # other endpoints serve as always
+    assert legacy["object"] == "list" and legacy["data"] == [] and legacy["dalle_api_data"] == []
+
+
 @pytest.mark.e2e
-def test_cli_takes_a_profile_and_refusals():
+def test_cli_takes_a_profile_refusals_and_emptied_endpoints():
     args = ("--history-days", "20", "--refuse", "organization/invites=404")
+    args += ("--empty", "organization/admin_api_keys")
     with simulator_process(9, *args, profile="fresh") as (base_url, key):
         headers = {"Authorization": f"Bearer {key}"}
         users = requests.get(f"{base_url}/organization/users", headers=headers, timeout=10)
         invites = requests.get(f"{base_url}/organization/invites", headers=headers, timeout=10)
+        admin = requests.get(f"{base_url}/organization/admin_api_keys", headers=headers, timeout=10)
     assert len(users.json()["data"]) == 1
     assert invites.status_code == 404
+    assert admin.status_code == 200 and admin.json()["data"] == []

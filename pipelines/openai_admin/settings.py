@@ -22,6 +22,30 @@ ADMIN_API_KEYS_PATH = "organization/admin_api_keys"
 INVITES_PATH = "organization/invites"
 LEGACY_USAGE_PATH = "usage"
 
+# Endpoints an organization may not offer: a listing its key's role may not read (admin keys,
+# invites, project members and service accounts), or a usage family newer than the API it talks
+# to. A refusal there (403, 404) leaves the table empty with a warning instead of failing the
+# run (`helpers.unless_refused`). The others carry the spend and the names it is reported under
+# (completions usage, costs, projects, users, project API keys, the older usage families): their
+# refusal fails the run with what to do.
+OPTIONAL_ENDPOINTS = frozenset(
+    {
+        INVITES_PATH,
+        ADMIN_API_KEYS_PATH,
+        PROJECT_SERVICE_ACCOUNTS_PATH,
+        PROJECT_USERS_PATH,
+        USAGE_PATH.format(family="file_search_calls"),
+        USAGE_PATH.format(family="web_search_calls"),
+    }
+)
+OPTIONAL_REFUSALS = frozenset({403, 404})
+
+
+def is_optional_refusal(endpoint: str, status: int | None) -> bool:
+    """Whether a refusal of `endpoint` (a path template above) with `status` is tolerated."""
+    return endpoint in OPTIONAL_ENDPOINTS and status in OPTIONAL_REFUSALS
+
+
 # Every dimension each usage endpoint can group by (reference §1.3): the finest grain it offers.
 # Family -> group_by; each family loads into the raw table `<family>_usage`.
 _KEY_DIMS = ["project_id", "user_id", "api_key_id"]
