@@ -10,6 +10,11 @@ Two sources share one client setup:
 - `openai_legacy_usage` (optional) pulls the undocumented per-day `GET /v1/usage?date=`, at its
   pace of 5 requests a minute, for organizations whose history only it serves.
 
+Organizations are often sparse: every table a run touches exists afterwards with its declared
+columns, rows or not (`helpers.materialized`); an optional endpoint the API refuses leaves its
+table empty with a warning (`settings.OPTIONAL_ENDPOINTS`); fields the API sends that nobody
+declared are kept as columns and reported once per run.
+
 Run without Dagster: `python -m pipelines.openai_admin 2025-01-01 2025-01-08`.
 """
 

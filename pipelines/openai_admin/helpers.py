@@ -994,7 +994,9 @@ def legacy_rows(
     """A legacy `/v1/usage` day as one Arrow table: one row per section item.
 
     Every array of the body is a section (`data`, `dalle_api_data`, ...), including ones this
-    code has never seen; unknown fields are ignored, as for the bucketed endpoints.
+    code has never seen. Fields outside the schema are not kept: this undocumented endpoint's
+    items carry several the marts never use (`organization_name`, `api_key_redacted`, ...),
+    unlike the bucketed endpoints, whose new fields are kept and reported.
     """
     fields = [f for f in schema if f.name not in _LEGACY_META or f.name == "section"]
     columns = [f.name for f in fields if f.name != "section"]
