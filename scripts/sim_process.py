@@ -40,10 +40,14 @@ def ready_process(
 
 
 @contextlib.contextmanager
-def simulator_process(seed: int = 42, *extra_args: str) -> Iterator[tuple[str, str]]:
-    """Start `python -m simulator` on a free port; yield (base_url, admin key); stop it after."""
+def simulator_process(
+    seed: int = 42, *extra_args: str, profile: str = "rich"
+) -> Iterator[tuple[str, str]]:
+    """Start `python -m simulator` on a free port with the organization `profile` (rich, fresh
+    or sparse); yield (base_url, admin key); stop it after."""
     from simulator import ADMIN_KEY
 
-    argv = [sys.executable, "-m", "simulator", "--port", "0", "--seed", str(seed), *extra_args]
+    argv = [sys.executable, "-m", "simulator", "--port", "0", "--seed", str(seed)]
+    argv += ["--profile", profile, *extra_args]
     with ready_process(argv) as (_, base_url):
         yield base_url, ADMIN_KEY

@@ -1,4 +1,4 @@
-"""Command line: ``python -m simulator --port P --seed S [...]``.
+"""Command line: ``python -m simulator --port P --seed S [--profile fresh] [...]``.
 
 Prints exactly one line, ``SIMULATOR_READY http://127.0.0.1:<port>/v1``, once it accepts
 connections, then serves until SIGTERM or SIGINT and exits 0.
@@ -12,6 +12,7 @@ import sys
 import threading
 
 from simulator.config import SimulatorConfig
+from simulator.profiles import PROFILES
 from simulator.server import start_simulator
 from simulator.spend import SPEND_CONTROLS
 
@@ -39,7 +40,41 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="some",
         help="spend alerts and limits: some, none, or refused with 403/404",
     )
+    parser.add_argument(
+        "--profile",
+        choices=list(PROFILES),
+        default="rich",
+        help="shape of the organization: rich (default), fresh (nothing used yet) or sparse",
+    )
+    parser.add_argument(
+        "--refuse",
+        action="append",
+        default=[],
+        metavar="PATH=STATUS",
+        help="answer STATUS (403, 404, ...) on PATH and below, e.g. organization/invites=403;"
+        " repeatable",
+    )
+    parser.add_argument(
+        "--empty",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="list nothing on PATH and below, e.g. organization/projects/*/users; repeatable",
+    )
     return parser.parse_args(argv)
+
+
+def parse_refusals(values: list[str]) -> dict[str, int]:
+    """`PATH=STATUS` arguments as the `refuse` setting."""
+    refuse = {}
+    for value in values:
+        path, _, status = value.rpartition("=")
+        if not path or not status.isdigit():
+            raise SystemExit(
+                f"--refuse {value!r}: expected PATH=STATUS, e.g. organization/invites=403"
+            )
+        refuse[path] = int(status)
+    return refuse
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
         history_days=args.history_days,
         groups_per_hour_target=args.groups_per_hour,
         spend_controls=args.spend_controls,
+        profile=args.profile,
+        refuse=parse_refusals(args.refuse),
+        empty=args.empty,
     )
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

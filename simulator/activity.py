@@ -26,9 +26,12 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from simulator import billing
+
+if TYPE_CHECKING:
+    from simulator.profiles import Schedule
 
 DAY = 86_400
 HOUR = 3_600
@@ -172,8 +175,11 @@ class Activity:
         history_days: int,
         streams: list[Stream],
         extra_costs: list[ExtraCostSource],
+        schedule: Schedule | None = None,
     ) -> None:
         self.seed = seed
+        # A fixed weekly pattern of days (simulator.profiles); None: every day may be active.
+        self.schedule = schedule
         self.anchor_day = anchor_day
         self.history_days = history_days
         self.streams = streams
@@ -197,7 +203,7 @@ class Activity:
 
     def _generate_day(self, day: int) -> tuple[DayStream, ...]:
         """Activity of every stream active on ``day`` (cached by ``day_streams``)."""
-        if day < self.anchor_day:
+        if day < self.anchor_day or (self.schedule and not self.schedule.has_traffic(day)):
             return ()
         weekday = weekday_factor(day)
         growth = 0.7 + 0.6 * min(1.0, (day - self.anchor_day) / self.history_days)
@@ -330,6 +336,8 @@ class Activity:
         elapsed = min(DAY, until - day * DAY)
         if elapsed <= 0 or day < self.anchor_day:
             return []
+        if self.schedule and not self.schedule.bills_storage(day):
+            return []
         items = []
         for i, src in enumerate(self.extra_costs):
             if not src.first_day <= day < src.end_day:
@@ -351,7 +359,9 @@ class Activity:
         """Billed rows of ``day`` for usage before ``until`` (a Unix time)."""
         rows = []
         when = day_date(day)
-        for idx, leaves in self.slice(day * DAY, min((day + 1) * DAY, until)):
+        # Complimentary tokens (a schedule's unbilled days) are used but never billed.
+        billed_until = until if not self.schedule or self.schedule.is_billed(day) else day * DAY
+        for idx, leaves in self.slice(day * DAY, min((day + 1) * DAY, billed_until)):
             s = self.streams[idx]
             u = derive(leaves)
             for line_item, qty, amount in billing.token_line_items(

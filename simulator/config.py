@@ -21,8 +21,9 @@ class SimulatorConfig:
 
     Fields read on every request (``latency_ms``, ``error_rate``, ``fail_next``, ``rate_limit_rps``,
     ``burst``, ``retry_after_s``, ``limit_over_max``, ``now``) may be changed on a running server
-    through ``handle.config``. ``seed``, ``history_days`` and ``groups_per_hour_target`` shape the
-    synthetic organization, which is built once at start.
+    through ``handle.config``, as may ``refuse`` and ``empty``. ``seed``, ``history_days``,
+    ``groups_per_hour_target`` and ``profile`` shape the synthetic organization, which is built once
+    at start.
     """
 
     seed: int = 0
@@ -69,6 +70,17 @@ class SimulatorConfig:
     # What a scope without a hard limit answers (undocumented): "404", or "null" for a 200 whose
     # amount and enforcement are null (an explicit "none", off the spec).
     spend_limit_unset: str = "404"
+    # The organization's shape (simulator/profiles.py): "rich" (many users, projects, keys and
+    # every usage family), "fresh" (one owner, the Default project, nothing used yet) or
+    # "sparse" (few entities, empty listings, days without traffic or without costs).
+    profile: str = "rich"
+    # Endpoints this organization refuses: {path pattern relative to /v1: status}, e.g.
+    # {"organization/invites": 403, "organization/projects/*/users": 404}. `*` matches any
+    # text; a pattern also covers the paths below it. Checked on every request.
+    refuse: dict[str, int] = field(default_factory=dict)
+    # Endpoints that list nothing for this organization, whatever it holds: path patterns as
+    # for ``refuse``. Lists answer no items, usage and costs pages buckets without results.
+    empty: list[str] = field(default_factory=list)
 
     def now_ts(self) -> int:
         """Current Unix time in seconds, frozen if ``now`` is set."""

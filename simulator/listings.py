@@ -41,6 +41,9 @@ def _user(user: User) -> dict:
         "email": user.email,
         "role": user.role,
         "added_at": user.added_at,
+        # Not in the spec: real payloads carry fields the spec does not declare (the costs
+        # page's `organization_id`); clients must keep or ignore them, never fail on them.
+        "mfa_enabled": user.role == "owner",
     }
 
 
@@ -178,6 +181,8 @@ def list_project_users(org: Organization, project_id: str, query: Query, now: in
     """
     project = _project_or_404(org, project_id)
     _refuse_archived(project)
+    if not org.lists_project_members:
+        return _page([], query, lambda u: u.id, lambda u: u)
     roles: dict[str, str] = {org.users[0].id: "owner"}
     for key in org.api_keys:
         if key.project_id == project_id and key.owner_user_id and key.created_at <= now:

@@ -13,7 +13,7 @@ import random
 import string
 from dataclasses import dataclass
 
-from simulator import billing, spend
+from simulator import billing, profiles, spend
 from simulator.activity import (
     DAY,
     HOUR,
@@ -141,37 +141,58 @@ class Organization:
         now_ts: int,
         history_days: int = 400,
         groups_per_hour_target: int | None = None,
+        profile: str = profiles.RICH,
     ) -> None:
         self.seed = seed
         self.anchor_day = day_of(now_ts) - max(1, history_days)
         self.created_at = self.anchor_day * DAY
         self.history_days = max(1, history_days)
         self.benchmark = groups_per_hour_target is not None
+        self.profile = profiles.profile_named(profile)  # None: the rich organization
         rng = random.Random(f"org/{seed}")
         self.id = _rand_id(rng, "org-", 24)
         self.users = self._make_users(rng)
         self.projects = self._make_projects(rng)
         self.service_accounts = self._make_service_accounts(rng)
         self.api_keys = self._make_api_keys(rng)
-        self.streams = self._make_streams(rng, groups_per_hour_target)
+        if self.profile is None:
+            self.streams = self._make_streams(rng, groups_per_hour_target)
+            extra_costs = self._make_extra_costs(rng)
+        else:
+            self._shrink_directory(self.profile)
+            self.streams = profiles.streams(self.api_keys, self.anchor_day, self.profile)
+            first_day = max(day_of(self.projects[0].created_at), self.anchor_day)
+            extra_costs = profiles.extra_costs(self.projects[0].id, first_day, self.profile)
         self.project_by_id = {p.id: p for p in self.projects}
         self.user_by_id = {u.id: u for u in self.users}
         self.service_account_by_id = {s.id: s for s in self.service_accounts}
         # The numbers: usage per stream and day, billed costs, ground truth for tests.
+        schedule = None if self.profile is None else self.profile.schedule
         self.activity = Activity(
-            seed, self.anchor_day, self.history_days, self.streams, self._make_extra_costs(rng)
+            seed, self.anchor_day, self.history_days, self.streams, extra_costs, schedule
         )
         # Later additions draw from their own generators, so the entities above stay as they were.
         family_rng = random.Random(f"families/{seed}")
         self.families = {
-            name: FamilyActivity(seed, family, make_groups(family, self, family_rng))
+            name: FamilyActivity(
+                seed, family, make_groups(family, self, family_rng) if self.profile is None else []
+            )
             for name, family in FAMILIES.items()
         }
         admin_rng = random.Random(f"admin/{seed}")
         self.admin_keys = self._make_admin_keys(admin_rng)
-        self.invites = self._make_invites(admin_rng)
-        # Spend alerts and hard limits (simulator/spend.py), from a generator of their own.
-        self.spend = spend.make_controls(self.projects, self.users, random.Random(f"spend/{seed}"))
+        self.invites = self._make_invites(admin_rng) if self.profile is None else []
+        if self.profile is not None and not self.profile.admin_keys:
+            self.admin_keys = []
+        # Project user listings list nobody (members come from elsewhere, e.g. SCIM groups).
+        self.lists_project_members = self.profile is None or self.profile.project_members
+        # Spend alerts and hard limits (simulator/spend.py), from a generator of their own;
+        # the fresh and sparse organizations have set none.
+        self.spend = (
+            spend.make_controls(self.projects, self.users, random.Random(f"spend/{seed}"))
+            if self.profile is None
+            else spend.SpendControls({}, [])
+        )
         # Users and keys deleted by evolve_directory(): gone from the lists, kept for lookups.
         self.deleted_user_ids: set[str] = set()
 
@@ -282,6 +303,33 @@ class Organization:
                     )
                 )
         return sorted(keys, key=lambda k: (k.created_at, k.id))
+
+    def _shrink_directory(self, profile: profiles.Profile) -> None:
+        """Keep a profile's share of the directory: the first users (the founding owner first),
+        the Default and oldest live projects, and new project keys owned by the founder."""
+        founder = self.users[0]
+        self.users = self.users[: profile.users]
+        self.projects = [p for p in self.projects if p.archived_at is None][: profile.projects]
+        self.service_accounts = []
+        rng = random.Random(f"profile/{profile.name}/{self.seed}")
+        keys = []
+        for project in self.projects:
+            for n in range(profile.keys_per_project):
+                key_id = _rand_id(rng, "key_", 16)
+                keys.append(
+                    ApiKey(
+                        id=key_id,
+                        name=f"{project.name} backend {n + 1}",
+                        project_id=project.id,
+                        created_at=project.created_at + 3_600,
+                        redacted_value=f"sk-proj-****...{key_id[-4:].lower()}",
+                        owner_user_id=founder.id,
+                        owner_service_account_id=None,
+                        owner_role="owner",
+                        owner_project_access="active",
+                    )
+                )
+        self.api_keys = keys
 
     def _make_admin_keys(self, rng: random.Random) -> list[AdminKey]:
         owners = [u for u in self.users if u.role == "owner"]
@@ -446,6 +494,7 @@ class Organization:
         """Revise the last ``days`` UTC days (today included) of every usage family and so of
         costs: numbers change, one group per day vanishes, a new group appears. Returns the
         revised day indexes."""
+        self._require_rich("restate")
         now_day = day_of(now_ts)
         revised = list(range(now_day - days + 1, now_day + 1))
         rng = random.Random(f"restate/{self.seed}/{seed}")
@@ -474,6 +523,10 @@ class Organization:
             activity.restate(revised, seed, now_day, rng, project_ids)
         return revised
 
+    def _require_rich(self, what: str) -> None:
+        if self.profile is not None:
+            raise ValueError(f"{what} needs the rich profile, not {self.profile.name!r}.")
+
     def _archived_ids(self) -> set[str]:
         return {p.id for p in self.projects if p.archived_at is not None}
 
@@ -481,6 +534,7 @@ class Organization:
         """Change the directory as time goes by: a project is renamed and another archived, a
         key is renamed and another deleted, a user is renamed and another removed. Returns the
         ids touched, by change."""
+        self._require_rich("evolve_directory")
         rng = random.Random(f"evolve/{self.seed}/{seed}")
         live = [p for p in self.projects[1:] if p.archived_at is None]  # Default stays active
         renamed_project, archived_project = rng.sample(live, 2)

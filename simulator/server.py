@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import math
 import random
@@ -123,6 +124,30 @@ def _route(path: str) -> tuple[Route, tuple[str, ...]] | None:
     return None
 
 
+def matches(pattern: str, path: str) -> bool:
+    """Whether a ``/v1/...`` path is ``pattern`` (relative to /v1, ``*`` for any text, e.g.
+    ``organization/projects/*/users``) or lies below it."""
+    relative = path.removeprefix("/v1").strip("/")
+    pattern = pattern.strip("/")
+    return fnmatch.fnmatchcase(relative, pattern) or fnmatch.fnmatchcase(relative, pattern + "/*")
+
+
+def refused_status(refuse: dict[str, int], path: str) -> int | None:
+    """The status ``refuse`` sets for a ``/v1/...`` path (the first pattern that matches)."""
+    found = (status for pattern, status in list(refuse.items()) if matches(pattern, path))
+    return next(found, None)
+
+
+def emptied(body: dict) -> dict:
+    """A body as an organization with nothing at its endpoint would get it: a list without items,
+    a usage or costs page of buckets without results, a legacy usage day of empty sections."""
+    if body.get("object") == "page":
+        return {**body, "data": [{**b, "results": []} for b in body["data"]]}
+    if body.get("object") == "list" and "has_more" in body:
+        return {**body, "data": [], "first_id": None, "last_id": None, "has_more": False}
+    return {k: [] if isinstance(v, list) else v for k, v in body.items()}
+
+
 _SERVER_ERRORS = {
     500: "The server had an error while processing your request. Sorry about that!",
     502: "Bad gateway.",
@@ -195,7 +220,9 @@ class SimulatorState:
 
     def _build_org(self, seed: int) -> Organization:
         cfg = self.config
-        return Organization(seed, cfg.now_ts(), cfg.history_days, cfg.groups_per_hour_target)
+        return Organization(
+            seed, cfg.now_ts(), cfg.history_days, cfg.groups_per_hour_target, cfg.profile
+        )
 
     def org_for(self, key: str | None) -> Organization:
         """The organization an admin key belongs to (the primary one for unknown keys)."""
@@ -256,7 +283,7 @@ class SimulatorState:
         if status == 403:
             return _forbidden()
         if status == 404:
-            return ApiError(404, "Not found (injected by fail_next).")
+            return ApiError(404, "Not found (injected by the simulator's configuration).")
         if status >= 500:
             message = _SERVER_ERRORS.get(status, "The server had an error.")
             return ApiError(status, message, type_="server_error")
@@ -283,13 +310,19 @@ class SimulatorState:
         injected = self._random_server_error()
         if injected is not None:
             raise injected
+        refused = refused_status(self.config.refuse, path)
+        if refused is not None:
+            raise self._error_for_status(refused)
         route = _route(path)
         if route is None:
             raise _not_found(method, path)
         if method != "GET":
             raise ApiError(405, f"Method {method} is not supported by the simulator for {path}.")
         handler, groups = route
-        return handler(self.org_for(token), query, self.config.now_ts(), self.config, groups)
+        body = handler(self.org_for(token), query, self.config.now_ts(), self.config, groups)
+        if any(matches(pattern, path) for pattern in list(self.config.empty)):
+            return emptied(body)
+        return body
 
     def _legacy_pace(self) -> None:
         cfg = self.config

@@ -349,3 +349,30 @@ def test_the_section_says_when_openai_has_no_limits_or_the_marts_are_missing(war
     assert "OpenAI spend limits and alerts" in result.skipped
     report.render_report(_with_spend_marts(warehouse, [], alerts=False), out, START, END, TODAY)
     assert "No hard limit or alert is set in OpenAI" in out.read_text()
+
+
+def test_a_range_without_spend_says_so_first(tmp_path):
+    path = build_warehouse(tmp_path / "w.duckdb", n_models=0, n_projects=0, fallbacks=False)
+    data = read(path)
+    assert report.spend_notice(data) == (
+        f"No spend yet from {START} to {END}: the Costs API billed nothing and no usage was "
+        "reported in this range. The charts fill in once the organization uses the API."
+    )
+    result = report.render_report(path, tmp_path / "report.html", START, END, TODAY)
+    assert result.notice == report.spend_notice(data)
+    page = (tmp_path / "report.html").read_text()
+    assert f'<p class="note" id="spend-notice">No spend yet from {START} to {END}' in page
+
+
+def test_usage_the_costs_api_did_not_bill_is_named_as_such(tmp_path):
+    path = build_warehouse(tmp_path / "w.duckdb", fallbacks=False)
+    with duckdb.connect(str(path)) as con:
+        con.execute("update marts.cost_by_model_daily set billed_cost_usd = 0")
+    notice = report.spend_notice(read(path))
+    assert notice.startswith(f"No billed spend from {START} to {END}: usage was reported")
+
+
+def test_a_range_with_spend_has_no_notice(warehouse, tmp_path):
+    assert report.spend_notice(read(warehouse)) is None
+    result = report.render_report(warehouse, tmp_path / "report.html", START, END, TODAY)
+    assert result.notice is None and "spend-notice" not in (tmp_path / "report.html").read_text()

@@ -1205,6 +1205,32 @@ def spend_controls_section(limits: Loaded, alerts: Loaded) -> Section:
     return section
 
 
+def _column_total(loaded: Loaded, column: str) -> float:
+    frame = loaded.frame
+    if frame is None or frame.empty or column not in frame:
+        return 0.0
+    return float(frame[column].astype(float).sum())
+
+
+def spend_notice(data: ReportData) -> str | None:
+    """What the page says first when the range holds no billed spend: a new organization, or
+    one whose usage the Costs API did not bill (yet). None when there is spend to show."""
+    if _column_total(data.model_daily, "billed_cost_usd") > 0:
+        return None
+    requests = _column_total(data.usage_by_model_project, "requests") or _column_total(
+        data.model_daily, "requests"
+    )
+    if requests > 0:
+        return (
+            f"No billed spend from {data.start} to {data.end}: usage was reported, but the "
+            "Costs API billed none of it (yet)."
+        )
+    return (
+        f"No spend yet from {data.start} to {data.end}: the Costs API billed nothing and no "
+        "usage was reported in this range. The charts fill in once the organization uses the API."
+    )
+
+
 def money(value: float | None) -> str:
     return "n/a" if value is None else f"${value:,.2f}"
 
@@ -1285,6 +1311,8 @@ def render_html(data: ReportData, sections: list[Section], generated_at: dt.date
             inner.append(f'<p class="source">Source: {html.escape(section.source)}</p>')
         parts.append("<section>" + "".join(inner) + "</section>")
     cards = headline_html(head, data.start, data.end) if head else ""
+    notice = spend_notice(data)
+    notice_html = f'<p class="note" id="spend-notice">{html.escape(notice)}</p>' if notice else ""
     title = f"OpenAI spend report, {data.start} to {data.end}"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -1296,7 +1324,7 @@ def render_html(data: ReportData, sections: list[Section], generated_at: dt.date
 <header><h1>OpenAI spend report</h1>
 <p>{data.start} to {data.end} (UTC days). Billed USD from the Costs API unless marked
 as estimated. Generated {generated_at:%Y-%m-%d %H:%M} UTC.</p>
-<div class="cards">{cards}</div></header>
+<div class="cards">{cards}</div>{notice_html}</header>
 <main>{"".join(parts)}</main>
 </body></html>
 """
@@ -1330,6 +1358,7 @@ class RenderResult:
     charts: int
     skipped: list[str]
     size_bytes: int
+    notice: str | None = None  # the page's first line when the range holds no billed spend
 
 
 def default_range(today: dt.date, days: int = DEFAULT_DAYS) -> tuple[dt.date, dt.date]:
@@ -1364,6 +1393,7 @@ def render_report(
         charts=text.count('class="plotly-graph-div"'),
         skipped=[s.title for s in sections if s.note and not s.body],
         size_bytes=out.stat().st_size,
+        notice=spend_notice(data),
     )
 
 
@@ -1385,6 +1415,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"Spend report {result.start}..{result.end}: {result.path}")
+    if result.notice:
+        print(f"  {result.notice}")
     for title in result.skipped:
         print(f"  skipped (no data or mart not built yet): {title}")
     return 0

@@ -10,6 +10,11 @@ Two sources share one client setup:
 - `openai_legacy_usage` (optional) pulls the undocumented per-day `GET /v1/usage?date=`, at its
   pace of 5 requests a minute, for organizations whose history only it serves.
 
+Organizations are often sparse: every table a run touches exists afterwards with its declared
+columns, rows or not (`helpers.materialized`); an optional endpoint the API refuses leaves its
+table empty with a warning (`settings.OPTIONAL_ENDPOINTS`); fields the API sends that nobody
+declared are kept as columns and reported once per run.
+
 Run without Dagster: `python -m pipelines.openai_admin 2025-01-01 2025-01-08`.
 """
 
@@ -17,13 +22,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import dlt
 import pyarrow as pa
+from dlt.common.libs.pyarrow import py_arrow_to_table_schema_columns
 
 from . import helpers, schemas, settings, spend
 from .helpers import AdminApiError, Window, align_window
@@ -39,12 +45,18 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# Reloads replace whole days: delete-insert on the day, with the marker column as hard delete.
-_BUCKETED = {
-    "write_disposition": {"disposition": "merge", "strategy": "delete-insert"},
-    "merge_key": ["organization", "bucket_date"],
-    "columns": {"_deleted": {"hard_delete": True, "data_type": "bool", "nullable": True}},
-}
+
+def _bucketed_hints(schema: pa.Schema) -> dict[str, Any]:
+    """Hints of a bucketed table: reloads replace whole days (delete-insert on the day, with the
+    marker column as hard delete), and the Arrow schema's columns are declared, so a table the
+    API had nothing for is created with them all."""
+    columns = py_arrow_to_table_schema_columns(schema)
+    columns["_deleted"] = {**columns["_deleted"], "hard_delete": True}
+    return {
+        "write_disposition": {"disposition": "merge", "strategy": "delete-insert"},
+        "merge_key": ["organization", "bucket_date"],
+        "columns": columns,
+    }
 
 
 _FAMILY_SCHEMAS = {
@@ -125,10 +137,13 @@ def _usage_resource(family: str) -> Any:
         )
 
     pull_family.__doc__ = f"{family} usage, one row per bucket x group."
-    return dlt.resource(pull_family, name=f"{family}_usage", parallelized=True, **_BUCKETED)
+    hints = _bucketed_hints(_FAMILY_SCHEMAS[family])
+    resource_function = helpers.materialized(_FAMILY_SCHEMAS[family])(pull_family)
+    return dlt.resource(resource_function, name=f"{family}_usage", parallelized=True, **hints)
 
 
-@dlt.resource(name="costs", parallelized=True, **_BUCKETED)
+@dlt.resource(name="costs", parallelized=True, **_bucketed_hints(schemas.COSTS))
+@helpers.materialized(schemas.COSTS)
 def costs(pull: _Pull) -> Iterator[pa.Table]:
     """Billed cost per day x project x line item (the only money source that ties to invoices)."""
     params = {
@@ -139,7 +154,8 @@ def costs(pull: _Pull) -> Iterator[pa.Table]:
     yield from _bucketed(pull, settings.COSTS_PATH, params, schemas.COSTS, helpers.costs_result)
 
 
-@dlt.resource(name="costs_by_api_key", parallelized=True, **_BUCKETED)
+@dlt.resource(name="costs_by_api_key", parallelized=True, **_bucketed_hints(schemas.COSTS))
+@helpers.materialized(schemas.COSTS)
 def costs_by_api_key(pull: _Pull) -> Iterator[pa.Table]:
     """Billed cost per day x project x line item x API key, where the API can group by key."""
     params = {
@@ -150,7 +166,8 @@ def costs_by_api_key(pull: _Pull) -> Iterator[pa.Table]:
     try:
         yield from _bucketed(pull, settings.COSTS_PATH, params, schemas.COSTS, helpers.costs_result)
     except helpers.UnsupportedParameterError as exc:
-        # APIs before the 2026 spec refuse group_by=api_key_id; the per-project costs still load.
+        # APIs before the 2026 spec refuse group_by=api_key_id; the per-project costs still load
+        # and this table stays empty.
         log.warning("Costs by API key are not available from this API: %s", exc)
 
 
@@ -174,7 +191,8 @@ def openai_legacy_usage(
     return legacy_usage(_Pull(api, window, now or dt.datetime.now(dt.UTC), final_grace_s))
 
 
-@dlt.resource(name="legacy_usage", **_BUCKETED)
+@dlt.resource(name="legacy_usage", **_bucketed_hints(schemas.LEGACY_USAGE))
+@helpers.materialized(schemas.LEGACY_USAGE)
 def legacy_usage(pull: _Pull) -> Iterator[pa.Table]:
     """Legacy usage, one row per day x section (`data`, `dalle_api_data`, ...) x item."""
     now_ts = int(pull.now.timestamp())
@@ -209,17 +227,37 @@ def _bucketed(
     rows = 0
     # Results that need adapting (costs, an old field name) are parsed as dicts.
     pages = helpers.bucket_pages(api.client, path, query, schema if adapt is None else None)
-    for number, buckets in enumerate(pages, start=1):
+    for number, buckets in enumerate(helpers.unless_refused(api, path, pages), start=1):
         if number == 1:
             # Only once the API has answered: a refused request must not empty stored days.
             yield markers
         table = helpers.buckets_to_arrow(
             buckets, schema, api.organization, adapt, final_before=pull.final_before
         )
+        table = _report_undeclared(api, path, schema, table)
         rows += table.num_rows
         log.info("%s: page %d, %d buckets, %d rows so far", path, number, len(buckets), rows)
         if table.num_rows:
             yield table
+
+
+def _report_undeclared(
+    api: helpers.OrgClient, path: str, schema: pa.Schema, table: pa.Table
+) -> pa.Table:
+    """Warn, once per run, of result fields the schema does not declare, which `table` keeps as
+    columns of their own (dlt adds them); fields that were null throughout a page have no type
+    to create a column with and only add to the warning."""
+    undeclared = [f for f in table.schema if f.name not in schema.names]
+    for column in undeclared:
+        api.notices.warn(
+            ("undeclared", path, column.name),
+            "%s sends result field %r, which pipelines/openai_admin/schemas.py does not declare: "
+            "kept as a column of the raw table when it has values. Declare it to type it.",
+            path,
+            column.name,
+        )
+    untyped = [f.name for f in undeclared if pa.types.is_null(f.type)]
+    return table.drop_columns(untyped) if untyped else table
 
 
 def _columns(
@@ -328,6 +366,9 @@ _SPEND_ALERT_COLUMNS: dict[str, dict[str, Any]] = {
 # Directory history: dlt's scd2 keeps every version of a row with `_dlt_valid_from` and
 # `_dlt_valid_to` (NULL while current); a row the API stops listing is retired, not deleted, so
 # past spend keeps the name it had. The merge key limits retiring to the organization loaded.
+# So a listing that empties retires nothing: dlt retires within the organizations the load
+# holds rows of, and an empty load holds none. Its last rows stay current until it lists
+# something again (which retires the rest).
 # The version hash leaves out counters that move on every use (`last_used_at`), which would
 # otherwise make a new version per run: those columns hold their value as of the version's start.
 _HISTORY = {
@@ -354,7 +395,7 @@ def openai_directory(
     budget = helpers.RateBudget(requests_per_second, settings.REQUEST_BURST)
     api = helpers.OrgClient(helpers.make_client(base_url, api_key, budget), organization)
     project_list = projects(api)
-    return (
+    resources = (
         users(api),
         project_list,
         project_list | project_api_keys(api),
@@ -365,52 +406,144 @@ def openai_directory(
         project_list | spend_limits(api, _OptionalRun("Spend limits")),
         project_list | spend_alerts(api, _OptionalRun("Spend alerts")),
     )
+    # An organization may list nothing (yet) on any of them: the tables are created empty.
+    helpers.keep_declared_types(dlt.current.source_schema(), resources)
+    return resources
 
 
-def _versioned(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [helpers.with_row_version(row) for row in rows]
+@dataclass(frozen=True)
+class _Listing:
+    """How the items of one directory endpoint become rows of its table."""
+
+    endpoint: str  # path template in `settings`
+    table: str
+    # Item fields the row shaping reads (a column of the same name, or flattened into others);
+    # the `object` type tag is the same on every item. Any other field is one the API added:
+    # it is kept as a column of its own and reported (see `_rows`).
+    consumed: frozenset[str]
+    shape: Callable[..., dict[str, Any]]
 
 
-def _fields(
-    items: list[dict[str, Any]], columns: dict[str, Any], api: helpers.OrgClient, **extra: Any
-) -> list[dict[str, Any]]:
-    """Directory items as rows: the declared columns, `extra` fields, the organization stamp."""
-    return [{**{k: item.get(k) for k in columns}, **extra, **api.stamp} for item in items]
+def _declared(columns: dict[str, Any], *flattened: str) -> frozenset[str]:
+    return frozenset(columns) | frozenset(flattened) | {"object"}
+
+
+def _columns_of(columns: dict[str, Any]) -> Callable[..., dict[str, Any]]:
+    """A shape that reads each declared column under its own name."""
+
+    def shape(item: Mapping[str, Any], organization: str, **extra: Any) -> dict[str, Any]:
+        return {**{k: item.get(k) for k in columns}, **extra, "organization": organization}
+
+    return shape
 
 
 def _rows(
-    page: list[dict[str, Any]], columns: dict[str, Any], api: helpers.OrgClient, **extra: Any
+    api: helpers.OrgClient, listing: _Listing, items: list[dict[str, Any]], **extra: Any
 ) -> list[dict[str, Any]]:
-    """A directory page as versioned rows (see `_fields`)."""
-    return _versioned(_fields(page, columns, api, **extra))
+    """Directory items as versioned rows: the declared columns, `extra` fields, the organization
+    stamp, and every field the API sends that nobody declared.
+
+    Undeclared fields are new API fields: they are kept under their own name (dlt adds the
+    column; nested values are stored as JSON) and reported once per run, never dropped silently.
+    They are part of the row version, so a value that changes opens a new version like any other.
+    """
+    rows = []
+    for item in items:
+        row = listing.shape(item, api.organization, **extra)
+        undeclared = {k: v for k, v in item.items() if k not in listing.consumed}
+        for name in undeclared:
+            kept = name not in row
+            api.notices.warn(
+                ("undeclared", listing.endpoint, name),
+                "%s sends field %r, which this pipeline does not declare: %s raw.%s. Declare it "
+                "in pipelines/openai_admin to document and type it.",
+                listing.endpoint,
+                name,
+                "kept as a column of" if kept else "not kept, a column of that name is taken in",
+                listing.table,
+            )
+        row = {**undeclared, **row}
+        rows.append(helpers.with_row_version(row))
+    return rows
+
+
+_USERS = _Listing(
+    settings.USERS_PATH,
+    "users",
+    _declared({}, *helpers.USER_FIELDS),
+    lambda item, organization: helpers.flatten_user(item, organization),
+)
+_PROJECTS = _Listing(
+    settings.PROJECTS_PATH, "projects", _declared(_PROJECT_COLUMNS), _columns_of(_PROJECT_COLUMNS)
+)
+_API_KEYS = _Listing(
+    settings.PROJECT_API_KEYS_PATH,
+    "project_api_keys",
+    _declared({}, *helpers.API_KEY_FIELDS),
+    lambda item, organization, project_id: helpers.flatten_api_key(item, project_id, organization),
+)
+_SERVICE_ACCOUNTS = _Listing(
+    settings.PROJECT_SERVICE_ACCOUNTS_PATH,
+    "project_service_accounts",
+    _declared(_SERVICE_ACCOUNT_COLUMNS),
+    _columns_of(_SERVICE_ACCOUNT_COLUMNS),
+)
+_PROJECT_USERS = _Listing(
+    settings.PROJECT_USERS_PATH,
+    "project_users",
+    _declared(_PROJECT_USER_COLUMNS),
+    _columns_of(_PROJECT_USER_COLUMNS),
+)
+_ADMIN_KEYS = _Listing(
+    settings.ADMIN_API_KEYS_PATH,
+    "admin_api_keys",
+    # `value`, the secret, comes only with a key's creation; were it ever listed, never kept.
+    _declared({}, *helpers.ADMIN_KEY_FIELDS, "value"),
+    lambda item, organization: helpers.flatten_admin_key(item, organization),
+)
+
+
+def _invite_shape(item: Mapping[str, Any], organization: str) -> dict[str, Any]:
+    item = {**item, "projects_json": helpers.as_json(item.get("projects"))}
+    return _columns_of(_INVITE_COLUMNS)(item, organization)
+
+
+_INVITES = _Listing(
+    settings.INVITES_PATH, "invites", _declared(_INVITE_COLUMNS, "projects"), _invite_shape
+)
+
+
+def _listing_pages(
+    api: helpers.OrgClient, listing: _Listing, query: dict[str, Any] | None = None
+) -> Iterator[list[dict[str, Any]]]:
+    """The pages of an organization-wide listing, as its endpoint's settings treat a refusal."""
+    pages = helpers.list_pages(api.client, listing.endpoint, query)
+    yield from helpers.unless_refused(api, listing.endpoint, pages)
 
 
 @dlt.resource(name="users", columns=_USER_COLUMNS, parallelized=True, **_HISTORY)
+@helpers.materialized()
 def users(api: helpers.OrgClient) -> Iterator[list[dict[str, Any]]]:
     """Organization users, every field the API gives."""
-    for page in helpers.list_pages(api.client, settings.USERS_PATH):
-        yield _versioned([helpers.flatten_user(u, api.organization) for u in page])
+    for page in _listing_pages(api, _USERS):
+        yield _rows(api, _USERS, page)
 
 
 @dlt.resource(name="projects", columns=_PROJECT_COLUMNS, **_HISTORY)
+@helpers.materialized()
 def projects(api: helpers.OrgClient) -> Iterator[list[dict[str, Any]]]:
     """Projects, archived ones included: past spend may belong to them."""
-    query = {"include_archived": "true"}
-    for page in helpers.list_pages(api.client, settings.PROJECTS_PATH, query):
-        yield _rows(page, _PROJECT_COLUMNS, api)
+    for page in _listing_pages(api, _PROJECTS, {"include_archived": "true"}):
+        yield _rows(api, _PROJECTS, page)
 
 
 @dlt.transformer(name="project_api_keys", columns=_API_KEY_COLUMNS, parallelized=True, **_HISTORY)
+@helpers.materialized()
 def project_api_keys(
     project_page: list[dict[str, Any]], api: helpers.OrgClient
 ) -> Iterator[list[dict[str, Any]]]:
     """API keys of each project, whatever the caller's membership (`owner_project_access=any`)."""
-
-    def shape(items: list[dict[str, Any]], project_id: str) -> list[dict[str, Any]]:
-        return [helpers.flatten_api_key(key, project_id, api.organization) for key in items]
-
-    query = {"owner_project_access": "any"}
-    yield from _each_project(api, project_page, settings.PROJECT_API_KEYS_PATH, shape, query)
+    yield from _each_project(api, project_page, _API_KEYS, {"owner_project_access": "any"})
 
 
 @dlt.transformer(
@@ -419,46 +552,38 @@ def project_api_keys(
     parallelized=True,
     **_HISTORY,
 )
+@helpers.materialized()
 def project_service_accounts(
     project_page: list[dict[str, Any]], api: helpers.OrgClient
 ) -> Iterator[list[dict[str, Any]]]:
     """Service accounts of each live project (archived projects answer 400: skipped)."""
-
-    def shape(items: list[dict[str, Any]], project_id: str) -> list[dict[str, Any]]:
-        return _fields(items, _SERVICE_ACCOUNT_COLUMNS, api, project_id=project_id)
-
-    path = settings.PROJECT_SERVICE_ACCOUNTS_PATH
-    yield from _each_project(api, project_page, path, shape)
+    yield from _each_project(api, project_page, _SERVICE_ACCOUNTS)
 
 
 @dlt.transformer(name="project_users", columns=_PROJECT_USER_COLUMNS, parallelized=True, **_HISTORY)
+@helpers.materialized()
 def project_users(
     project_page: list[dict[str, Any]], api: helpers.OrgClient
 ) -> Iterator[list[dict[str, Any]]]:
     """Members of each live project and their project role (archived projects: skipped)."""
-
-    def shape(items: list[dict[str, Any]], project_id: str) -> list[dict[str, Any]]:
-        return _fields(items, _PROJECT_USER_COLUMNS, api, project_id=project_id)
-
-    yield from _each_project(api, project_page, settings.PROJECT_USERS_PATH, shape)
+    yield from _each_project(api, project_page, _PROJECT_USERS)
 
 
 def _each_project(
     api: helpers.OrgClient,
     project_page: list[dict[str, Any]],
-    path_template: str,
-    shape: Callable[[list[dict[str, Any]], str], list[dict[str, Any]]],
+    listing: _Listing,
     query: dict[str, Any] | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
-    """Every project's listing at `path_template`, shaped and versioned, several at a time.
+    """Every project's listing at `listing.endpoint`, as versioned rows, several at a time.
 
     An organization with hundreds of projects would otherwise wait one request latency per
     project in turn; the shared request budget still sets the pace.
     """
 
     def fetch(project: dict[str, Any]) -> list[dict[str, Any]]:
-        path = path_template.format(project_id=project["id"])
-        return _versioned(shape(_project_pages(api, project, path, query), project["id"]))
+        items = _project_pages(api, project, listing.endpoint, query)
+        return _rows(api, listing, items, project_id=project["id"])
 
     with ThreadPoolExecutor(max_workers=settings.PROJECT_CONCURRENCY) as pool:
         for rows in pool.map(fetch, project_page):
@@ -469,13 +594,16 @@ def _each_project(
 def _project_pages(
     api: helpers.OrgClient,
     project: dict[str, Any],
-    path: str,
+    endpoint: str,
     query: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """Every item of a per-project listing; an archived project's refusal (400) is not an error."""
+    """Every item of a per-project listing; an archived project's refusal (400) is not an error,
+    nor a refusal of an optional endpoint (`helpers.unless_refused`)."""
+    path = endpoint.format(project_id=project["id"])
     items: list[dict[str, Any]] = []
     try:
-        for page in helpers.list_pages(api.client, path, query):
+        pages = helpers.list_pages(api.client, path, query)
+        for page in helpers.unless_refused(api, endpoint, pages):
             items += page
     except AdminApiError as exc:
         if project.get("archived_at") is None:
@@ -485,18 +613,19 @@ def _project_pages(
 
 
 @dlt.resource(name="admin_api_keys", columns=_ADMIN_KEY_COLUMNS, parallelized=True, **_HISTORY)
+@helpers.materialized()
 def admin_api_keys(api: helpers.OrgClient) -> Iterator[list[dict[str, Any]]]:
     """Admin API keys of the organization (never their secret)."""
-    for page in helpers.list_pages(api.client, settings.ADMIN_API_KEYS_PATH, {"order": "asc"}):
-        yield _versioned([helpers.flatten_admin_key(k, api.organization) for k in page])
+    for page in _listing_pages(api, _ADMIN_KEYS, {"order": "asc"}):
+        yield _rows(api, _ADMIN_KEYS, page)
 
 
 @dlt.resource(name="invites", columns=_INVITE_COLUMNS, parallelized=True, **_HISTORY)
+@helpers.materialized()
 def invites(api: helpers.OrgClient) -> Iterator[list[dict[str, Any]]]:
     """Invitations and their status."""
-    for page in helpers.list_pages(api.client, settings.INVITES_PATH):
-        page = [{**i, "projects_json": helpers.as_json(i.get("projects"))} for i in page]
-        yield _rows(page, _INVITE_COLUMNS, api)
+    for page in _listing_pages(api, _INVITES):
+        yield _rows(api, _INVITES, page)
 
 
 # --------------------------------------------------------------------------------------------

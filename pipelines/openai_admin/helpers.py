@@ -5,7 +5,9 @@ Pure functions here decide windows, limits and row shapes; they are unit-tested 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -15,12 +17,14 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
+import dlt
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
+from dlt.common.schema import Schema
 from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
@@ -33,6 +37,7 @@ from . import settings
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 UTC = dt.UTC
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -56,7 +61,15 @@ def quiet_declared_hints_notice() -> None:
 
 
 class AdminApiError(RuntimeError):
-    """A request the API refused for a reason retrying cannot fix. The message says what to do."""
+    """A request the API refused for a reason retrying cannot fix. The message says what to do.
+
+    `status` is the HTTP status of the refusal and `detail` the API's own message, when known.
+    """
+
+    def __init__(self, message: str, status: int | None = None, detail: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.detail = detail
 
 
 class UnsupportedParameterError(AdminApiError):
@@ -167,8 +180,8 @@ def raise_for_admin_status(response: Response, *args: Any, **kwargs: Any) -> Non
     else:
         text = f"The OpenAI Admin API refused a request ({status} on {path}): {message}"
         if status == 400 and _error_param(response) == "group_by":
-            raise UnsupportedParameterError(text) from HTTPError(response=response)
-    raise AdminApiError(text) from HTTPError(response=response)
+            raise UnsupportedParameterError(text, status, message) from HTTPError(response=response)
+    raise AdminApiError(text, status, message) from HTTPError(response=response)
 
 
 def _error_param(response: Response) -> str | None:
@@ -350,16 +363,114 @@ def make_client(base_url: str, api_key: str, budget: RateBudget | None = None) -
     )
 
 
+class Notices:
+    """Warnings of one source run, each given once however many pages, projects or threads meet
+    it: an optional endpoint the API refused, fields the API sends that nobody declared."""
+
+    def __init__(self) -> None:
+        self._given: set[tuple[str, ...]] = set()
+        self._lock = threading.Lock()
+
+    def warn(self, key: tuple[str, ...], message: str, *args: Any) -> None:
+        with self._lock:
+            if key in self._given:
+                return
+            self._given.add(key)
+        log.warning(message, *args)
+
+    @property
+    def given(self) -> set[tuple[str, ...]]:
+        """The keys warned about so far (what a run reported)."""
+        with self._lock:
+            return set(self._given)
+
+
 @dataclass(frozen=True)
 class OrgClient:
-    """The client of one organization, with the name every row of it is stamped with."""
+    """The client of one organization, with the name every row of it is stamped with, and the
+    warnings of its run."""
 
     client: RESTClient
     organization: str
+    notices: Notices = dataclasses.field(default_factory=Notices, compare=False)
 
     @property
     def stamp(self) -> dict[str, str]:
         return {"organization": self.organization}
+
+
+def unless_refused(api: OrgClient, endpoint: str, pages: Iterable[T]) -> Iterator[T]:
+    """The pages of `endpoint` (a path template of `settings`), as its settings say to treat a
+    refusal.
+
+    An optional endpoint (`settings.OPTIONAL_ENDPOINTS`) that the API refuses with a status of
+    `settings.OPTIONAL_REFUSALS` (403, 404) before its first page gives a warning, once per
+    run, and no pages: its table stays empty (it exists, see `materialized`) and the run goes
+    on. Every other refusal is raised as it is, with its actionable message: a required
+    endpoint's, or one after pages have arrived (a partial listing would retire the rest).
+    """
+    answered = False
+    try:
+        for page in pages:
+            answered = True
+            yield page
+    except AdminApiError as exc:
+        if answered or not settings.is_optional_refusal(endpoint, exc.status):
+            raise
+        api.notices.warn(
+            ("refused", endpoint),
+            "%s answered %s for organization %r (%s). The endpoint is optional (this key or "
+            "this API version may not offer it): its table stays empty and the run goes on.",
+            endpoint,
+            exc.status,
+            api.organization,
+            exc.detail or exc,
+        )
+
+
+def materialized(
+    arrow_schema: pa.Schema | None = None,
+) -> Callable[[Callable[..., Iterator[Any]]], Callable[..., Iterator[Any]]]:
+    """Make a resource function first yield what creates its table with its declared columns,
+    so the table exists even when the API lists nothing: dlt creates no table for a resource
+    that yields no rows, and dbt would find none. The marker holds no rows: with merge, it
+    deletes or retires nothing.
+
+    Row resources yield dlt's `materialize_table_schema()`. A resource of Arrow tables passes
+    its `arrow_schema` and yields an empty table of it instead: dlt's marker takes the row path,
+    which creates `_dlt_load_id` and `_dlt_id` as NOT NULL columns that Arrow loads (which carry
+    neither) then fail to fill.
+    """
+
+    def decorate(resource_function: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
+        @functools.wraps(resource_function)
+        def with_table(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            if arrow_schema is None:
+                yield dlt.mark.materialize_table_schema()
+            else:
+                yield arrow_schema.empty_table()
+            yield from resource_function(*args, **kwargs)
+
+        return with_table
+
+    return decorate
+
+
+def keep_declared_types(schema: Schema, resources: Iterable[Any]) -> None:
+    """Give `schema` the declared type of every column dlt's write-disposition hints drop.
+
+    dlt's scd2 hints replace the declaration of the row version column with one without a type.
+    The type then only ever came from data: a table first loaded empty would fail dlt's
+    normalize step ("column did not receive any data"). Here each resource's table, as dlt
+    computes it, takes back the declared types before the first load.
+    """
+    for resource in resources:
+        table = resource.compute_table_schema()
+        declared = resource.columns if isinstance(resource.columns, Mapping) else {}
+        for name, column in table["columns"].items():
+            if "data_type" not in column and "data_type" in declared.get(name, {}):
+                column["data_type"] = declared[name]["data_type"]
+        schema.update_table(table)
 
 
 class MalformedBodyError(ChunkedEncodingError):
@@ -405,7 +516,8 @@ class ArrowBuckets:
 def page_type(schema: pa.Schema) -> pa.Schema:
     """The Arrow type of a usage page whose results fill `schema` (the reader's explicit schema).
 
-    Fields it does not name (`object`, new API fields) are skipped by the reader.
+    Fields it does not name (`object`, new API fields) are read with the types the reader
+    infers (see `read_bucket_page`).
     """
     results = pa.list_(pa.struct([f for f in schema if f.name not in _BUCKET_FIELDS]))
     bucket = pa.struct(
@@ -432,7 +544,8 @@ def read_bucket_page(content: bytes, schema: pa.Schema) -> dict[str, Any] | None
     """
     options = pa_json.ParseOptions(
         explicit_schema=page_type(schema),
-        unexpected_field_behavior="ignore",
+        # Fields nobody declared are read too (a new counter, say), to be kept and reported.
+        unexpected_field_behavior="infer",
         newlines_in_values=True,  # the API may pretty-print its JSON
     )
     try:
@@ -542,10 +655,12 @@ def buckets_to_arrow(
     `is_final` is true for buckets whose UTC day ended at or before `final_before` (Unix
     seconds: now minus the grace period), false for the open day, null if not given.
 
-    Columns are filled by name from each result, with the bucket's times copied in; fields the
-    schema does not know are ignored (new API fields must not break a load), missing optional
-    counters become null. `adapt` maps an endpoint's result shape onto the schema's names.
-    Building columns directly keeps dlt on its fast Arrow path.
+    Columns are filled by name from each result, with the bucket's times copied in; missing
+    optional counters become null. Result fields the schema does not know (new API fields) are
+    kept as further columns after the schema's, with the type Arrow infers (JSON text if their
+    values do not share one): a new field must neither break a load nor vanish. `adapt` maps an
+    endpoint's result shape onto the schema's names. Building columns directly keeps dlt on its
+    fast Arrow path.
     """
     if isinstance(buckets, ArrowBuckets):
         return _arrow_buckets_to_table(buckets, schema, organization, final_before)
@@ -563,8 +678,16 @@ def buckets_to_arrow(
     if any(field.name == "amount_value" for field in result_fields):
         results = [{**r, "amount_value": _decimal(r.get("amount_value"))} for r in results]
     # pyarrow converts dicts to a struct column in C++, by field name: unknown keys are
-    # ignored and missing ones become null, as the per-field Python loop did, 3x faster.
+    # skipped and missing ones become null, as the per-field Python loop did, 3x faster.
     struct = pa.array(results, type=pa.struct(result_fields))
+    known = {*schema.names, *_NOT_KEPT}
+    undeclared = sorted({name for result in results for name in result} - known)
+    if undeclared:
+        extra = [_inferred([r.get(name) for r in results]) for name in undeclared]
+        struct = pa.StructArray.from_arrays(
+            [struct.field(f.name) for f in result_fields] + extra,
+            names=[f.name for f in result_fields] + undeclared,
+        )
     return _results_table(
         struct,
         pa.array(starts, type=pa.int64()),
@@ -575,11 +698,29 @@ def buckets_to_arrow(
     )
 
 
+# Result fields never kept as columns: the `object` type tag, and the fields an `adapt` function
+# maps onto the schema's names (`amount` of costs, the Dec 2024 `sessions`).
+_NOT_KEPT = frozenset({"object", "amount", "sessions"})
+
+
+def _inferred(values: list[Any]) -> pa.Array:
+    """Values of an undeclared field as Arrow infers them, or as JSON text when it cannot."""
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return pa.array([as_json(v) for v in values], type=pa.string())
+
+
 def _arrow_buckets_to_table(
     page: ArrowBuckets, schema: pa.Schema, organization: str, final_before: int | None
 ) -> pa.Table:
     buckets = page.buckets
-    results = pc.coalesce(buckets.field("results"), buckets.field("result"))
+    results, legacy = buckets.field("results"), buckets.field("result")
+    if results.type != legacy.type:
+        # Undeclared fields under one of the names: both lists take the fields of both.
+        fields = {f.name: f for f in [*results.type.value_type, *legacy.type.value_type]}
+        results, legacy = _with_fields(results, fields), _with_fields(legacy, fields)
+    results = pc.coalesce(results, legacy)
     bucket_of_row = pc.list_parent_indices(results)
     return _results_table(
         pc.list_flatten(results),
@@ -591,6 +732,22 @@ def _arrow_buckets_to_table(
     )
 
 
+def _with_fields(lists: pa.ListArray, fields: dict[str, pa.Field]) -> pa.ListArray:
+    """Lists of structs with exactly `fields`, in that order (null where a struct had none)."""
+    values = lists.flatten()
+    names = set(values.type.names)
+    struct = pa.StructArray.from_arrays(
+        [
+            values.field(name) if name in names else pa.nulls(len(values), type=f.type)
+            for name, f in fields.items()
+        ],
+        fields=list(fields.values()),
+    )
+    lengths = pc.fill_null(pc.list_value_length(lists), 0).to_numpy(zero_copy_only=False)
+    offsets = pa.array([0, *lengths.cumsum()], type=pa.int32())
+    return pa.ListArray.from_arrays(offsets, struct, mask=lists.is_null())
+
+
 def _results_table(
     struct: pa.StructArray,
     start: pa.Array,
@@ -599,7 +756,8 @@ def _results_table(
     organization: str,
     final_before: int | None,
 ) -> pa.Table:
-    """The table of `schema` from the results (a struct of its result fields) and their times."""
+    """The table of `schema` from the results (a struct of its result fields, and maybe of
+    fields it does not declare, which follow its columns) and their times."""
     n = len(struct)
     day = pc.divide(start, 86400)  # integer division: bucket starts are positive
     if final_before is None:
@@ -615,7 +773,12 @@ def _results_table(
         "_deleted": pa.nulls(n, type=pa.bool_()),
         **{field.name: struct.field(field.name) for field in struct.type},
     }
-    return pa.Table.from_arrays([columns[name] for name in schema.names], schema=schema)
+    table = pa.Table.from_arrays([columns[name] for name in schema.names], schema=schema)
+    for field in struct.type:
+        if field.name in _NOT_KEPT or field.name in schema.names:
+            continue
+        table = table.append_column(field.name, struct.field(field.name))
+    return table
 
 
 def costs_result(result: Mapping[str, Any]) -> dict[str, Any]:
@@ -678,6 +841,12 @@ def code_interpreter_result(result: Mapping[str, Any]) -> Mapping[str, Any]:
     return result
 
 
+# The fields of a project API key item `flatten_api_key` reads.
+API_KEY_FIELDS = frozenset(
+    {"id", "name", "redacted_value", "created_at", "last_used_at", "owner_project_access", "owner"}
+)
+
+
 def flatten_api_key(key: Mapping[str, Any], project_id: str, organization: str) -> dict[str, Any]:
     """A project API key with its owner flattened; accepts both `owner` shapes the API has had.
 
@@ -726,6 +895,26 @@ def as_json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, sort_keys=True)
 
 
+# User item fields kept under their own name; `user` and `projects` are flattened.
+_USER_SCALARS = (
+    "id",
+    "name",
+    "email",
+    "role",
+    "added_at",
+    "is_default",
+    "created",
+    "is_service_account",
+    "is_scale_tier_authorized_purchaser",
+    "is_scim_managed",
+    "api_key_last_used_at",
+    "technical_level",
+    "developer_persona",
+)
+# The fields of a user item `flatten_user` reads.
+USER_FIELDS = frozenset({*_USER_SCALARS, "user", "projects"})
+
+
 def flatten_user(user: Mapping[str, Any], organization: str) -> dict[str, Any]:
     """An organization user with every field; the nested `user` and `projects` flattened."""
     inner = user.get("user") or {}
@@ -734,30 +923,19 @@ def flatten_user(user: Mapping[str, Any], organization: str) -> dict[str, Any]:
         projects = projects.get("data")
     return {
         "organization": organization,
-        **{
-            k: user.get(k)
-            for k in (
-                "id",
-                "name",
-                "email",
-                "role",
-                "added_at",
-                "is_default",
-                "created",
-                "is_service_account",
-                "is_scale_tier_authorized_purchaser",
-                "is_scim_managed",
-                "api_key_last_used_at",
-                "technical_level",
-                "developer_persona",
-            )
-        },
+        **{k: user.get(k) for k in _USER_SCALARS},
         "user_picture": inner.get("picture"),
         "user_enabled": inner.get("enabled"),
         "user_banned": inner.get("banned"),
         "user_banned_at": inner.get("banned_at"),
         "projects_json": as_json(projects),
     }
+
+
+# The fields of an admin API key item `flatten_admin_key` reads.
+ADMIN_KEY_FIELDS = frozenset(
+    {"id", "name", "redacted_value", "created_at", "expires_at", "last_used_at", "owner"}
+)
 
 
 def flatten_admin_key(key: Mapping[str, Any], organization: str) -> dict[str, Any]:
@@ -816,7 +994,9 @@ def legacy_rows(
     """A legacy `/v1/usage` day as one Arrow table: one row per section item.
 
     Every array of the body is a section (`data`, `dalle_api_data`, ...), including ones this
-    code has never seen; unknown fields are ignored, as for the bucketed endpoints.
+    code has never seen. Fields outside the schema are not kept: this undocumented endpoint's
+    items carry several the marts never use (`organization_name`, `api_key_redacted`, ...),
+    unlike the bucketed endpoints, whose new fields are kept and reported.
     """
     fields = [f for f in schema if f.name not in _LEGACY_META or f.name == "section"]
     columns = [f.name for f in fields if f.name != "section"]

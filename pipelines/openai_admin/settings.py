@@ -35,6 +35,34 @@ PROJECT_SPEND_LIMIT_PATH = "organization/projects/{project_id}/spend_limit"
 # Alert pages: `limit` 0..100 (the schema allows 0, unlike the other lists).
 SPEND_ALERTS_MAX_LIMIT = 100
 
+# Endpoints an organization may not offer: a listing its key's role may not read (admin keys,
+# invites, project members and service accounts), a usage family newer than the API it talks
+# to, or spend controls (an organization without the feature, a key without the scope). A refusal there (403, 404) leaves the table empty with a warning instead of failing the
+# run (`helpers.unless_refused`). The others carry the spend and the names it is reported under
+# (completions usage, costs, projects, users, project API keys, the older usage families): their
+# refusal fails the run with what to do.
+OPTIONAL_ENDPOINTS = frozenset(
+    {
+        INVITES_PATH,
+        ADMIN_API_KEYS_PATH,
+        PROJECT_SERVICE_ACCOUNTS_PATH,
+        PROJECT_USERS_PATH,
+        USAGE_PATH.format(family="file_search_calls"),
+        USAGE_PATH.format(family="web_search_calls"),
+        SPEND_ALERTS_PATH,
+        PROJECT_SPEND_ALERTS_PATH,
+        SPEND_LIMIT_PATH,
+        PROJECT_SPEND_LIMIT_PATH,
+    }
+)
+OPTIONAL_REFUSALS = frozenset({403, 404})
+
+
+def is_optional_refusal(endpoint: str, status: int | None) -> bool:
+    """Whether a refusal of `endpoint` (a path template above) with `status` is tolerated."""
+    return endpoint in OPTIONAL_ENDPOINTS and status in OPTIONAL_REFUSALS
+
+
 # Every dimension each usage endpoint can group by (its `group_by` enum in the spec): the finest
 # grain it offers.
 # Family -> group_by; each family loads into the raw table `<family>_usage`.

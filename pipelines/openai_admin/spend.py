@@ -18,14 +18,11 @@ from requests import Response
 from . import helpers, settings
 from .helpers import AdminApiError
 
-# An organization without the feature, or a key without the scope, answers these.
-OPTIONAL_REFUSALS = (403, 404)
-
 
 def refused_response(exc: BaseException) -> Response | None:
     """The response of an API refusal the source may skip (403/404), else None."""
     response = getattr(exc.__cause__, "response", None)
-    refused = response is not None and response.status_code in OPTIONAL_REFUSALS
+    refused = response is not None and response.status_code in settings.OPTIONAL_REFUSALS
     return response if isinstance(exc, AdminApiError) and refused else None
 
 
