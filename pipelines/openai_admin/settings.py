@@ -37,8 +37,9 @@ SPEND_ALERTS_MAX_LIMIT = 100
 
 # Endpoints an organization may not offer: a listing its key's role may not read (admin keys,
 # invites, project members and service accounts), a usage family newer than the API it talks
-# to, or spend controls (an organization without the feature, a key without the scope). A refusal there (403, 404) leaves the table empty with a warning instead of failing the
-# run (`helpers.unless_refused`). The others carry the spend and the names it is reported under
+# to, or spend controls (an organization without the feature, a key without the scope). A
+# refusal there (403, 404) leaves the table empty with a warning instead of failing the run
+# (`helpers.unless_refused`). The others carry the spend and the names it is reported under
 # (completions usage, costs, projects, users, project API keys, the older usage families): their
 # refusal fails the run with what to do.
 OPTIONAL_ENDPOINTS = frozenset(
