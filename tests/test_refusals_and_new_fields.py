@@ -22,6 +22,7 @@ from fixtures.raw_fixture import DAY_1, build_raw_fixture
 
 from assets.dbt import DBT_PROJECT_DIR
 from assets.ingestion import build_directory_assets
+from assets.partitions import daily_partitions
 from assets.resources import build_resources
 from assets.settings import Settings
 from pipelines.openai_admin import (
@@ -176,8 +177,12 @@ def _materialize_directory(monkeypatch, sim):
     config = Settings.from_env()
     resources = build_resources(config, str(DBT_PROJECT_DIR))
     resources.pop("dbt")
+    partitions = daily_partitions(config.usage_start_date)
     result = dg.materialize(
-        [build_directory_assets(config)], resources=resources, raise_on_error=False
+        [build_directory_assets(config, partitions)],
+        resources=resources,
+        partition_key=partitions.get_last_partition_key(),
+        raise_on_error=False,
     )
     return config, result
 
@@ -213,6 +218,8 @@ def test_in_dagster_a_refused_required_endpoint_fails_the_step_with_what_to_do(
         (settings.INVITES_PATH, 403, True),
         (settings.PROJECT_USERS_PATH, 404, True),
         (settings.USAGE_PATH.format(family="web_search_calls"), 404, True),
+        (settings.SPEND_LIMIT_PATH, 403, True),
+        (settings.PROJECT_SPEND_ALERTS_PATH, 404, True),
         (settings.INVITES_PATH, 400, False),
         (settings.INVITES_PATH, 401, False),
         (settings.INVITES_PATH, None, False),
