@@ -60,10 +60,10 @@ with_days as (
     select
         *,
         cast(
-            {{ dbt.datediff('month_start', 'next_month_start', 'day') }} as {{ dbt.type_bigint() }}
+            {{ dbt.datediff('month_start', 'next_month_start', 'day') }} as {{ dbt.type_bigint() }}  -- noqa: LT05
         ) as days_in_month,
         cast(
-            {{ dbt.datediff('month_start', 'as_of_date', 'day') }} + 1 as {{ dbt.type_bigint() }}
+            {{ dbt.datediff('month_start', 'as_of_date', 'day') }} + 1 as {{ dbt.type_bigint() }}  -- noqa: LT05
         ) as days_since_month_start
 
     from with_calendar
