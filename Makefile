@@ -5,7 +5,9 @@ SHELL := /bin/bash
 # uv installs from the committed lock, with this machine's Python (never a downloaded one).
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 export UV_PYTHON_DOWNLOADS := never
-export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+# Postgres storage for Dagster (DAGSTER_POSTGRES_URL) gets a home of its own: the tracked
+# .dagster_home/dagster.yaml is the SQLite default (assets/instance.py).
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home$(if $(DAGSTER_POSTGRES_URL),/postgres)
 RUN := $(UV) run --frozen --no-sync
 PY := $(RUN) python
 
@@ -22,17 +24,14 @@ help:
 	@echo "make lint                          ruff + sqlfluff"
 	@echo "make docs                          dbt docs (every model and column) into SERVING_DIR/dbt_docs"
 
-install: .venv/.installed $(DAGSTER_HOME)/dagster.yaml
+install: .venv/.installed
+	@$(PY) -m assets.instance
 
 .venv/.installed: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
 		|| python3 -m pip install --quiet uv
 	$(UV) sync --frozen
 	@touch $@
-
-$(DAGSTER_HOME)/dagster.yaml:
-	@mkdir -p "$(DAGSTER_HOME)"
-	cp .dagster_home/dagster.yaml "$@"
 
 demo: install
 	$(PY) scripts/demo.py

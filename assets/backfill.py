@@ -16,10 +16,16 @@ import traceback
 
 import dagster as dg
 
-from assets.instance import dagster_instance, exclusive
+from assets.instance import (
+    URL_VARIABLE,
+    InstanceConfigError,
+    dagster_instance,
+    exclusive,
+    storage_url,
+)
 from assets.schedules import partition_range_tags, refresh_job
 from assets.settings import ConfigError, Settings
-from warehouse import paths
+from warehouse import location, paths
 
 log = logging.getLogger("openai_usage_warehouse")
 
@@ -83,7 +89,8 @@ def run_backfill(
 
 def _log_waiting() -> None:
     log.info(
-        "Another run is writing %s: this one starts when it has finished", paths.warehouse_path()
+        "Another run is writing %s: this one starts when it has finished",
+        location.describe(paths.warehouse()),
     )
 
 
@@ -154,29 +161,43 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging()
     try:
         settings = Settings.from_env()
+        storage_url(os.environ.get(URL_VARIABLE))
         first, last = parse_range(
             args.start, args.end, settings.usage_start_date, dt.datetime.now(dt.UTC).date()
         )
-    except (ConfigError, BackfillError) as exc:
+    except (ConfigError, BackfillError, InstanceConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    log.info("Backfilling %s..%s into %s", first, last, settings.warehouse_path)
+    log.info("Backfilling %s..%s into %s", first, last, location.describe(settings.warehouse))
     try:
         result = run_backfill(first, last)
     except Exception as exc:
         # Not a step failure (those are in the result) but the run itself: Dagster's storage, the
         # definitions. The traceback is for a bug report; the last line says what happened.
-        traceback.print_exc()
-        print(f"error: the backfill could not run: {type(exc).__name__}: {exc}", file=sys.stderr)
+        # Neither may show a database password.
+        print(mask_passwords(traceback.format_exc()), file=sys.stderr, end="")
+        print(
+            mask_passwords(f"error: the backfill could not run: {type(exc).__name__}: {exc}"),
+            file=sys.stderr,
+        )
         return 1
     if not result.success:
         print(
-            f"error: backfill run {result.run_id} failed: {failure_summary(result)}",
+            mask_passwords(
+                f"error: backfill run {result.run_id} failed: {failure_summary(result)}"
+            ),
             file=sys.stderr,
         )
         return 1
     log.info("Backfill run %s succeeded", result.run_id)
     return 0
+
+
+def mask_passwords(text: str) -> str:
+    """`text` without the passwords of the warehouse's and Dagster's Postgres URLs."""
+    for variable in (location.URL_VARIABLE, URL_VARIABLE):
+        text = location.mask_password_of(os.environ.get(variable), text)
+    return text
 
 
 def failure_summary(result: dg.ExecuteInProcessResult) -> str:

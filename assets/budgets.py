@@ -4,38 +4,44 @@ Replaced whole on every run (an absent file gives an empty table: no budgets). A
 not validate fails the step with the file, line and fix, before any dbt model reads it.
 """
 
+from pathlib import Path
+
 import dagster as dg
-import duckdb
 
 from assets.ingestion import DUCKDB_POOL
 from assets.partitions import SINGLE_RUN
 from assets.settings import Settings
 from warehouse import budgets as budget_config
+from warehouse.connection import connect
+from warehouse.location import Warehouse
 
 BUDGETS_KEY = dg.AssetKey(["raw", "budgets"])
 
-# Same columns as the dbt on-run-start hook (macros/create_budgets_table.sql).
+# Same columns as the dbt on-run-start hook (macros/create_budgets_table.sql), in SQL that DuckDB
+# and Postgres both run.
 _CREATE = """
-create or replace table raw.budgets (
+create table raw.budgets (
     budget_name varchar,
     organization varchar,
     scope_type varchar,
     scope_match varchar,
     period varchar,
-    limit_usd double,
-    warn_percent double,
+    limit_usd double precision,
+    warn_percent double precision,
     basis varchar,
     source_line integer
 )
 """
 
 
-def write_budgets(warehouse_path: str, rows: list[tuple]) -> None:
+def write_budgets(warehouse: Warehouse | str, rows: list[tuple]) -> None:
     """Replace raw.budgets with `rows` (bound parameters, one transaction)."""
     placeholders = ", ".join("?" for _ in budget_config.COLUMNS)
-    with duckdb.connect(warehouse_path) as con:
+    warehouse = Path(warehouse) if isinstance(warehouse, str) else warehouse
+    with connect(warehouse, read_only=False) as con:
         con.execute("begin transaction")
         con.execute("create schema if not exists raw")
+        con.execute("drop table if exists raw.budgets")
         con.execute(_CREATE)
         if rows:
             con.executemany(f"insert into raw.budgets values ({placeholders})", rows)
@@ -63,7 +69,7 @@ def build_budgets_asset(
         if not path.exists():
             context.log.info(f"No budgets file at {path}: no budgets")
         settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-        write_budgets(str(settings.warehouse_path), [b.row() for b in loaded])
+        write_budgets(settings.warehouse, [b.row() for b in loaded])
         return dg.MaterializeResult(
             metadata={
                 "path": str(path),

@@ -10,7 +10,8 @@
   every token mart to the raw completions usage (the dbt tests check the same per day; this
   shows the totals in the UI).
 
-They read the working file read-only in the `duckdb` pool, so they never meet a writer.
+They read the working warehouse read-only in the `duckdb` pool, so they never meet a writer; the
+SQL runs on DuckDB and on Postgres alike (`warehouse/connection.py`).
 """
 
 # No `from __future__ import annotations`: Dagster reads the context annotation at runtime.
@@ -21,10 +22,10 @@ from decimal import Decimal
 from typing import Any
 
 import dagster as dg
-import duckdb
 
 from assets.ingestion import DUCKDB_POOL
 from warehouse import paths
+from warehouse.connection import Connection, connect
 from warehouse.markdown import markdown_table
 
 FRESHNESS_KEY = dg.AssetKey(["marts", "cost_by_line_item_daily"])
@@ -60,11 +61,7 @@ def reconciliation_threshold_pct() -> float:
     )
 
 
-def _connect() -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(paths.warehouse_path()), read_only=True)
-
-
-def freshness_result(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> dg.AssetCheckResult:
+def freshness_result(con: Connection, now: dt.datetime) -> dg.AssetCheckResult:
     """Yesterday's costs are present for every organization once past the configured hour."""
     yesterday = now.date() - dt.timedelta(days=1)
     due = now.hour >= freshness_hour_utc()
@@ -87,14 +84,15 @@ def freshness_result(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> dg.Ass
     )
 
 
-def reconciliation_result(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
+def reconciliation_result(con: Connection) -> dg.AssetCheckResult:
     """Fully priced model-days whose estimate drifts from the bill by more than the threshold."""
     threshold = reconciliation_threshold_pct()
-    rows = con.execute(
+    drifting = con.execute(
         """
         select organization, cast(usage_date as varchar), model,
-               round(cast(billed_cost_usd as double), 4), round(estimated_cost_usd, 4),
-               round(100 * (estimated_cost_usd - billed_cost_usd) / billed_cost_usd, 3)
+               cast(billed_cost_usd as double precision),
+               cast(estimated_cost_usd as double precision),
+               100 * (estimated_cost_usd - billed_cost_usd) / billed_cost_usd
         from marts.cost_by_model_daily
         where unpriced_requests = 0 and estimated_cost_usd is not null and requests > 0
           and billed_cost_usd >= ?
@@ -103,6 +101,10 @@ def reconciliation_result(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult
         """,
         [MIN_BILLED_USD_FOR_DRIFT, threshold],
     ).fetchall()
+    rows = [
+        (org, day, model, round(billed, 4), round(estimated, 4), round(float(drift), 3))
+        for org, day, model, billed, estimated, drift in drifting
+    ]
     (judged, worst) = con.execute(
         """
         select count(*),
@@ -130,7 +132,7 @@ def reconciliation_result(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult
     )
 
 
-def unpriced_result(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
+def unpriced_result(con: Connection) -> dg.AssetCheckResult:
     rows = con.execute(
         "select organization, model, unpriced_reason, cast(first_date as varchar),"
         " cast(last_date as varchar), requests from marts.models_without_price"
@@ -150,7 +152,7 @@ def unpriced_result(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
     )
 
 
-def sums_result(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
+def sums_result(con: Connection) -> dg.AssetCheckResult:
     """Every billed mart sums to raw.costs and every token mart to raw.completions_usage."""
     raw_billed = con.execute("select coalesce(sum(amount_value), 0) from raw.costs").fetchone()[0]
     raw_tokens = con.execute(
@@ -223,7 +225,7 @@ def build_mart_checks() -> dg.AssetChecksDefinition:
     @dg.multi_asset_check(specs=_SPECS, pool=DUCKDB_POOL, can_subset=True, name="mart_checks")
     def mart_checks(context: dg.AssetCheckExecutionContext):
         selected = {key.name for key in context.selected_asset_check_keys}
-        with _connect() as con:
+        with connect(paths.warehouse()) as con:
             results = {
                 "costs_are_fresh": lambda: freshness_result(con, dt.datetime.now(dt.UTC)),
                 "reconciliation_within_threshold": lambda: reconciliation_result(con),

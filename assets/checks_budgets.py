@@ -12,10 +12,10 @@ import datetime as dt
 from typing import Any
 
 import dagster as dg
-import duckdb
 
 from assets.ingestion import DUCKDB_POOL
 from assets.settings import Settings
+from warehouse.connection import connect
 from warehouse.markdown import markdown_table
 
 BUDGET_STATUS_KEY = dg.AssetKey(["marts", "budget_status"])
@@ -95,7 +95,7 @@ def anomaly_alert(row: tuple) -> dict[str, Any]:
 
 
 def _query(settings: Settings, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with connect(settings.warehouse) as con:
         return con.execute(sql, params or []).fetchall()
 
 

@@ -1,12 +1,11 @@
 """Raw assets: dlt loads of the Admin API into schema `raw`, plus the model price table.
 
-Every asset that writes the working DuckDB file is in the `duckdb` pool (limit 1): DuckDB allows
-one writer process at a time.
+Every asset that writes the working warehouse is in the `duckdb` pool (limit 1): DuckDB allows
+one writer process at a time (on Postgres the pool keeps the same order of steps).
 """
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -31,6 +30,7 @@ from pipelines.openai_admin import (
     openai_usage,
 )
 from warehouse import queries
+from warehouse.location import Warehouse
 from warehouse.markdown import markdown_table
 
 DUCKDB_POOL = "duckdb"
@@ -180,7 +180,7 @@ def build_usage_assets(settings: Settings, partitions: dg.PartitionsDefinition) 
         results = load_each_organization(
             context, dlt, openai, source, dlt_pipeline("openai_usage", settings)
         )
-        yield from with_rows_by_day(results, settings.warehouse_path, window)
+        yield from with_rows_by_day(results, settings.warehouse, window)
 
     return openai_usage_assets
 
@@ -205,7 +205,7 @@ def rows_by_period(
 
 
 def with_rows_by_day(
-    results: Iterable[dg.MaterializeResult], path: Path, window: dg.TimeWindow
+    results: Iterable[dg.MaterializeResult], warehouse: Warehouse, window: dg.TimeWindow
 ) -> Iterator[dg.MaterializeResult]:
     """Add what the window contained (rows per day, or per month for long windows, and
     organization) to each result.
@@ -215,7 +215,7 @@ def with_rows_by_day(
     """
     for result in results:
         rows = queries.rows_by_day(
-            path, result.asset_key.path[-1], window.start.date(), window.end.date()
+            warehouse, result.asset_key.path[-1], window.start.date(), window.end.date()
         )
         period, table = rows_by_period(rows)
         metadata = dict(result.metadata or {})
@@ -266,7 +266,7 @@ def build_legacy_usage_assets(settings: Settings, partitions: dg.PartitionsDefin
         results = load_each_organization(
             context, dlt, openai, source, dlt_pipeline("openai_legacy_usage", settings)
         )
-        yield from with_rows_by_day(results, settings.warehouse_path, window)
+        yield from with_rows_by_day(results, settings.warehouse, window)
 
     return openai_legacy_usage_assets
 
@@ -316,7 +316,7 @@ def build_price_assets(settings: Settings, partitions: dg.PartitionsDefinition) 
         pool=DUCKDB_POOL,
     )
     def model_price_assets(context: dg.AssetExecutionContext, dlt: DagsterDltResource) -> Any:
-        model_days = queries.model_days(settings.warehouse_path)
+        model_days = queries.model_days(settings.warehouse)
         context.log.info(f"Pricing {len(model_days)} model-days with genai-prices")
         yield from dlt.run(
             context=context,

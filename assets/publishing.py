@@ -23,7 +23,7 @@ SERVING_KEY = dg.AssetKey(["serving", "bi_files"])
 def build_publishing_asset(project: DbtProject, partitions: dg.PartitionsDefinition) -> Any:
     """The publishing asset, downstream of every dbt model in schema `marts`."""
 
-    # In the duckdb pool: it reads the working file, which a concurrent writer would block.
+    # In the duckdb pool: it reads the working warehouse, which a concurrent writer would block.
     @dg.asset(
         key=SERVING_KEY,
         deps=mart_keys(project),
@@ -36,7 +36,7 @@ def build_publishing_asset(project: DbtProject, partitions: dg.PartitionsDefinit
         "(views over the Parquet, storage v1.4.0) in SERVING_DIR.",
     )
     def bi_files(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        result = publish.publish(paths.warehouse_path(), paths.serving_dir())
+        result = publish.publish(paths.warehouse(), paths.serving_dir())
         context.log.info(f"Published {len(result.marts)} marts to {result.serving_dir}")
         return dg.MaterializeResult(
             metadata={

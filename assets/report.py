@@ -8,12 +8,11 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import dagster as dg
-import duckdb
 from dagster_dbt import DbtProject
 
 from assets.ingestion import DUCKDB_POOL
 from assets.partitions import SINGLE_RUN
-from warehouse import paths, report
+from warehouse import connection, paths, report
 
 REPORT_KEY = dg.AssetKey(["report"])
 
@@ -56,8 +55,8 @@ def with_mart_previews(events: Iterable[Any], context: dg.AssetExecutionContext)
     Markdown table of its top rows.
 
     The events are collected first: the working file can only be opened once dbt has exited
-    (DuckDB allows one writer). Counts and previews that cannot be read are logged and left out;
-    they never fail the dbt step.
+    (DuckDB allows one writer; a Postgres warehouse is read the same way). Counts and previews
+    that cannot be read are logged and left out; they never fail the dbt step.
     """
     events = list(events)
     keys = [_event_key(event, context) for event in events]
@@ -67,8 +66,10 @@ def with_mart_previews(events: Iterable[Any], context: dg.AssetExecutionContext)
     counts: dict[tuple[str, ...], int] = {}
     if models:
         try:
-            counts, previews = report.table_facts(paths.warehouse_path(), models, marts)
-        except duckdb.Error as exc:
+            counts, previews = report.table_facts(paths.warehouse(), models, marts)
+        except Exception as exc:
+            if not connection.is_error(exc):
+                raise
             context.log.warning(f"Row counts or mart previews left out: {exc}")
     for event, key in zip(events, keys, strict=True):
         extra: dict[str, Any] = {}

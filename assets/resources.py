@@ -17,7 +17,7 @@ from assets.instance import exclusive
 from assets.settings import Settings
 from pipelines.openai_admin.settings import ADMIN_KEYS_URL
 from warehouse import paths
-from warehouse.destination import duckdb_destination
+from warehouse.destination import destination
 
 
 class OrganizationKey(dg.Config):
@@ -53,14 +53,14 @@ class OpenAIAdminResource(dg.ConfigurableResource):
 
 
 def dlt_pipeline(name: str, settings: Settings, pipelines_dir: Path | None = None) -> dlt.Pipeline:
-    """The dlt pipeline a step runs, loading schema `raw` of the working DuckDB file.
+    """The dlt pipeline a step runs, loading schema `raw` of the working warehouse.
 
     Built inside the step: building a dlt pipeline writes its working folder, and dagster-dlt
     drops that folder before every run, so only the step that holds the warehouse may touch it.
     """
     return dlt.pipeline(
         pipeline_name=name,
-        destination=duckdb_destination(settings.warehouse_path),
+        destination=destination(settings.warehouse),
         dataset_name="raw",
         pipelines_dir=str(pipelines_dir or paths.dlt_pipelines_dir()),
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.openai_admin import settings as api
-from warehouse import paths
+from warehouse import location, paths
 
 
 class ConfigError(ValueError):
@@ -76,6 +76,13 @@ class Settings:
     )
     requests_per_second: float | None = api.REQUESTS_PER_SECOND
     legacy_usage: bool = False
+    # `WAREHOUSE_URL`: a Postgres warehouse instead of the DuckDB file (its repr has no password)
+    warehouse_url: location.PostgresUrl | None = None
+
+    @property
+    def warehouse(self) -> location.Warehouse:
+        """The working warehouse: the Postgres database when configured, else the DuckDB file."""
+        return self.warehouse_url or self.warehouse_path
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -95,9 +102,19 @@ class Settings:
             raise ConfigError(f"USAGE_START_DATE={start_text} is in the future.")
         rate = parse_request_rate(os.environ.get("OPENAI_REQUESTS_PER_SECOND"))
         legacy = parse_flag("OPENAI_LEGACY_USAGE", os.environ.get("OPENAI_LEGACY_USAGE"))
+        try:
+            url = location.postgres_url()
+        except location.WarehouseUrlError as exc:
+            raise ConfigError(str(exc)) from None
         warehouse = paths.warehouse_path()
-        # dbt reads the same variable (profiles.yml); make it the same absolute path.
+        # dbt reads the same variables (profiles.yml): the same absolute path, and the target
+        # and connection of a Postgres warehouse.
         os.environ["WAREHOUSE_PATH"] = str(warehouse)
+        for name, value in location.dbt_environment(url).items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         return cls(
             base_url=os.environ.get("OPENAI_BASE_URL", api.DEFAULT_BASE_URL),
             warehouse_path=warehouse,
@@ -106,6 +123,7 @@ class Settings:
             organizations=parse_organizations(os.environ.get("OPENAI_ORGANIZATIONS")),
             requests_per_second=rate,
             legacy_usage=legacy,
+            warehouse_url=url,
         )
 
 

@@ -12,23 +12,23 @@ import os
 import sys
 from pathlib import Path
 
-import duckdb
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assets.backfill import configure_logging, failure_summary, run_backfill  # noqa: E402
 from scripts.sim_process import simulator_process  # noqa: E402
 from warehouse import paths, report  # noqa: E402
+from warehouse.connection import connect  # noqa: E402
+from warehouse.location import Warehouse, describe  # noqa: E402
 
 DEMO_DAYS = 30
 
 _TOP_MODELS = """
-select model, round(sum(billed_cost_usd), 2) as billed, round(sum(estimated_cost_usd), 2) as est,
+select model, sum(billed_cost_usd) as billed, sum(estimated_cost_usd) as est,
        sum(requests) as requests
 from marts.cost_by_model_daily group by model order by billed desc limit 8
 """
 _TOP_PROJECTS = """
-select project_name, round(sum(billed_cost_usd), 2) as billed, sum(requests) as requests
+select project_name, sum(billed_cost_usd) as billed, sum(requests) as requests
 from marts.cost_by_project_daily group by project_name order by billed desc limit 8
 """
 _TABLES = """
@@ -38,8 +38,8 @@ order by table_schema, table_name
 """
 
 
-def print_summary(path: Path) -> None:
-    with duckdb.connect(str(path), read_only=True) as con:
+def print_summary(warehouse: Warehouse) -> None:
+    with connect(warehouse) as con:
         print("\nTop models by billed cost (last 30 days, USD):")
         print(f"  {'model':<32} {'billed':>12} {'estimated':>12} {'requests':>12}")
         for model, billed, est, requests in con.execute(_TOP_MODELS).fetchall():
@@ -50,10 +50,11 @@ def print_summary(path: Path) -> None:
             print(f"  {name:<32} {billed:>12,.2f} {requests:>12,}")
         print("\nRow counts:")
         for schema, table in con.execute(_TABLES).fetchall():
-            count = con.table(f"{schema}.{table}").aggregate("count(*)").fetchall()[0][0]
+            sql = f'select count(*) from "{schema}"."{table}"'  # names from the catalog
+            count = con.execute(sql).fetchall()[0][0]
             print(f"  {schema}.{table:<34} {count:>10,}")
-    print_budgets(path)
-    print(f"\nWarehouse (DuckDB): {path}")
+    print_budgets(warehouse)
+    print(f"\nWarehouse: {describe(warehouse)}")
 
 
 _BUDGETS = """
@@ -67,9 +68,9 @@ from marts.spend_anomalies order by usage_date desc, spend_usd desc limit 10
 """
 
 
-def print_budgets(path: Path) -> None:
+def print_budgets(warehouse: Warehouse) -> None:
     """Budget states (current periods) and spend spikes (budgets.yaml)."""
-    with duckdb.connect(str(path), read_only=True) as con:
+    with connect(warehouse) as con:
         print(f"\nBudgets ({os.environ.get('BUDGETS_PATH')}), current period:")
         for name, state, period, basis, spent, limit, pct, projected in con.execute(
             _BUDGETS
@@ -105,7 +106,7 @@ def main() -> int:
     if not result.success:
         print(f"error: demo run failed: {failure_summary(result)}", file=sys.stderr)
         return 1
-    print_summary(paths.warehouse_path())
+    print_summary(paths.warehouse())
     # The job's `report` asset already wrote it; render again only if that asset is absent.
     report_path = paths.serving_dir() / report.REPORT_FILE
     if not report_path.exists():

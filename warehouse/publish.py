@@ -13,6 +13,10 @@ every successful run `publish()` writes, into the serving folder:
                              v1.4.0 so DuckDB 1.4 drivers (JDBC, ODBC, duckdb_engine) open it
     manifest.json            what was published, when, with row counts
 
+A Postgres warehouse (`WAREHOUSE_URL`) is published the same way: its marts are read into an
+in-memory DuckDB database first (`warehouse/marts_copy.py`), and the same COPY statements write
+the same files from there.
+
 Why views over Parquet rather than a snapshot DuckDB file swapped in: a dashboard that keeps
 the serving file open then sees new data on its next query (the view reads the replaced Parquet
 file), and the pipeline never has to touch, lock or rename a file a reader holds, which
@@ -30,14 +34,17 @@ the variable first (`SET VARIABLE openai_usage_serving_dir = '/path/to/serving'`
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+
+from warehouse.location import PostgresUrl, Warehouse
 
 SERVING_DB_NAME = "openai_usage.duckdb"
 PARQUET_DIR = "parquet"
@@ -202,15 +209,30 @@ def _remove_stale(serving_dir: Path, marts: list[str]) -> None:
                     path.unlink(missing_ok=True)
 
 
-def publish(working_db: Path, serving_dir: Path) -> Published:
-    """Publish every mart of `working_db` into `serving_dir` (see the module docstring).
+@contextlib.contextmanager
+def _marts_source(working: Warehouse) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB connection holding schema `marts`: the working file opened read-only, or an
+    in-memory copy of a Postgres warehouse's marts."""
+    if isinstance(working, PostgresUrl):
+        from warehouse.marts_copy import copy_schema
+
+        with copy_schema(working, MARTS_SCHEMA) as con:
+            yield con
+    else:
+        with duckdb.connect(str(working), read_only=True) as con:
+            yield con
+
+
+def publish(working_db: Warehouse, serving_dir: Path) -> Published:
+    """Publish every mart of the working warehouse into `serving_dir` (see the module
+    docstring).
 
     Opens the working file read-only and closes it before returning. Never opens the serving
     DuckDB file in place, so readers holding it never block a run.
     """
     serving_dir = Path(serving_dir).resolve()
     serving_dir.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(working_db), read_only=True) as con:
+    with _marts_source(working_db) as con:
         # Timestamps with a time zone are written as UTC, whatever this machine's zone.
         con.execute("set TimeZone = 'UTC'")
         marts = mart_names(con)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
-import duckdb
+from warehouse.connection import connect, exists
+from warehouse.location import Warehouse
 
 _MODEL_DAYS = """
 select distinct model, bucket_date
@@ -15,11 +15,11 @@ order by model, bucket_date
 """
 
 
-def model_days(path: Path) -> list[tuple[str, dt.date]]:
+def model_days(warehouse: Warehouse) -> list[tuple[str, dt.date]]:
     """Every (model, day) with usage: the prices dbt needs. Empty before the first load."""
-    if not path.exists():
+    if not exists(warehouse):
         return []
-    with duckdb.connect(str(path), read_only=True) as con:
+    with connect(warehouse) as con:
         has_table = con.execute(
             "select count(*) from information_schema.tables "
             "where table_schema = 'raw' and table_name = 'completions_usage'"
@@ -30,28 +30,29 @@ def model_days(path: Path) -> list[tuple[str, dt.date]]:
 
 
 def rows_by_day(
-    path: Path, table: str, first: dt.date, end: dt.date
+    warehouse: Warehouse, table: str, first: dt.date, end: dt.date
 ) -> list[tuple[dt.date, str, int]]:
     """Rows per (day, organization) of a bucketed raw table in `[first, end)`.
 
     What a partition's load contained, for the Dagster UI. `table` must be a raw table name; it
-    is looked up, never spliced into SQL text.
+    is looked up in the catalog before it is quoted into SQL.
     """
-    if not path.exists():
+    if not exists(warehouse):
         return []
-    with duckdb.connect(str(path), read_only=True) as con:
+    with connect(warehouse) as con:
         known = con.execute(
-            "select count(*) from information_schema.columns where table_schema = 'raw' "
+            "select table_name from information_schema.columns where table_schema = 'raw' "
             "and table_name = ? and column_name = 'bucket_date'",
             [table],
-        ).fetchall()[0][0]
+        ).fetchall()
         if not known:
             return []
-        day = duckdb.ColumnExpression("bucket_date")
-        relation = con.table(f"raw.{table}").filter(
-            (day >= duckdb.ConstantExpression(first)) & (day < duckdb.ConstantExpression(end))
-        )
-        counted = relation.aggregate(
-            "bucket_date, organization, count(*) as row_count", "bucket_date, organization"
-        )
-        return sorted(counted.fetchall())
+        name = known[0][0].replace('"', '""')
+        counted = con.execute(
+            "select bucket_date, organization, count(*) as row_count"
+            f' from raw."{name}"'  # a name from the catalog, quoted
+            " where bucket_date >= ? and bucket_date < ?"
+            " group by bucket_date, organization",
+            [first, end],
+        ).fetchall()
+        return sorted((day, org, int(count)) for day, org, count in counted)

@@ -8,7 +8,8 @@ Shape: each section reads one small frame from the warehouse (a mart when it exi
 fallback over the dbt views it will replace), a pure function turns it into exactly what the
 chart shows, and a figure builder draws it. A section whose data does not exist yet is replaced
 by a short visible note, never an error. The connection is read-only and closed before any
-figure is built, because DuckDB lets a reader block the pipeline's writer.
+figure is built, because DuckDB lets a reader block the pipeline's writer. The SQL runs on the
+DuckDB file and on a Postgres warehouse alike (`warehouse/connection.py`).
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from warehouse import paths
+from warehouse.connection import Connection, connect, exists
+from warehouse.location import Warehouse, describe
 from warehouse.markdown import markdown_table
 
 REPORT_FILE = "report.html"
@@ -90,7 +92,7 @@ MODEL_DAILY = (
                cast(sum(input_tokens) as bigint) as input_tokens,
                cast(sum(cached_input_tokens) as bigint) as cached_input_tokens,
                cast(sum(output_tokens) as bigint) as output_tokens,
-               cast(sum(billed_cost_usd) as double) as billed_cost_usd,
+               cast(sum(billed_cost_usd) as double precision) as billed_cost_usd,
                sum(estimated_cost_usd) as estimated_cost_usd
         from marts.cost_by_model_daily
         where usage_date between ? and ?
@@ -105,7 +107,7 @@ PROJECT_DAILY = (
         {"marts.cost_by_project_daily": ("usage_date", "project_id", "project_name", *_COST_COLS)},
         """
         select usage_date, coalesce(project_name, project_id) as project,
-               cast(sum(billed_cost_usd) as double) as billed_cost_usd,
+               cast(sum(billed_cost_usd) as double precision) as billed_cost_usd,
                sum(estimated_cost_usd) as estimated_cost_usd
         from marts.cost_by_project_daily
         where usage_date between ? and ?
@@ -132,7 +134,7 @@ USAGE_BY_MODEL_PROJECT = (
         from marts.usage_daily as u
         left join staging.stg_openai__projects as p on u.project_id = p.project_id
         where u.usage_date between ? and ?
-        group by all
+        group by 1, 2
         """,
     ),
     Source(
@@ -155,7 +157,7 @@ USAGE_BY_MODEL_PROJECT = (
         from intermediate.int_completion_usages__priced as u
         left join staging.stg_openai__projects as p on u.project_id = p.project_id
         where u.usage_date between ? and ?
-        group by all
+        group by 1, 2
         """,
     ),
 )
@@ -166,10 +168,10 @@ LINE_ITEMS = (
         {"marts.cost_by_line_item_daily": ("usage_date", "line_item", "billed_cost_usd")},
         """
         select coalesce(line_item, '(no line item)') as line_item,
-               cast(sum(billed_cost_usd) as double) as billed_cost_usd
+               cast(sum(billed_cost_usd) as double precision) as billed_cost_usd
         from marts.cost_by_line_item_daily
         where usage_date between ? and ?
-        group by all
+        group by 1
         """,
     ),
     Source(
@@ -177,10 +179,10 @@ LINE_ITEMS = (
         {"intermediate.int_costs__line_items_parsed": ("usage_date", "line_item", "amount")},
         """
         select coalesce(line_item, '(no line item)') as line_item,
-               cast(sum(amount) as double) as billed_cost_usd
+               cast(sum(amount) as double precision) as billed_cost_usd
         from intermediate.int_costs__line_items_parsed
         where usage_date between ? and ?
-        group by all
+        group by 1
         """,
     ),
 )
@@ -200,8 +202,8 @@ API_KEYS_DAILY = (
             )
         },
         """
-        select usage_date, api_key_id, any_value(api_key_name) as api_key_name,
-               any_value(owner_name) as owner_name, any_value(project_name) as project_name,
+        select usage_date, api_key_id, min(api_key_name) as api_key_name,
+               min(owner_name) as owner_name, min(project_name) as project_name,
                cast(sum(requests) as bigint) as requests,
                sum(estimated_cost_usd) as estimated_cost_usd
         from marts.cost_by_api_key_daily
@@ -224,15 +226,15 @@ API_KEYS_DAILY = (
         },
         """
         with keys as (
-            select api_key_id, any_value(api_key_name) as api_key_name,
-                   any_value(owner_name) as owner_name
+            select api_key_id, min(api_key_name) as api_key_name,
+                   min(owner_name) as owner_name
             from staging.stg_openai__api_keys
             group by api_key_id
         )
         select u.usage_date, coalesce(u.api_key_id, '(no key)') as api_key_id,
-               any_value(keys.api_key_name) as api_key_name,
-               any_value(keys.owner_name) as owner_name,
-               any_value(coalesce(p.project_name, u.project_id)) as project_name,
+               min(keys.api_key_name) as api_key_name,
+               min(keys.owner_name) as owner_name,
+               min(coalesce(p.project_name, u.project_id)) as project_name,
                cast(sum(u.requests) as bigint) as requests,
                sum(u.estimated_cost_usd) as estimated_cost_usd
         from intermediate.int_completion_usages__priced as u
@@ -249,7 +251,7 @@ DAILY_TOTALS = (
         "marts.cost_reconciliation_daily",
         {"marts.cost_reconciliation_daily": ("usage_date", *_COST_COLS)},
         """
-        select usage_date, cast(sum(billed_cost_usd) as double) as billed_cost_usd,
+        select usage_date, cast(sum(billed_cost_usd) as double precision) as billed_cost_usd,
                sum(estimated_cost_usd) as estimated_cost_usd
         from marts.cost_reconciliation_daily
         where usage_date between ? and ?
@@ -260,7 +262,7 @@ DAILY_TOTALS = (
         "marts.cost_by_model_daily",
         {"marts.cost_by_model_daily": ("usage_date", *_COST_COLS)},
         """
-        select usage_date, cast(sum(billed_cost_usd) as double) as billed_cost_usd,
+        select usage_date, cast(sum(billed_cost_usd) as double precision) as billed_cost_usd,
                sum(estimated_cost_usd) as estimated_cost_usd
         from marts.cost_by_model_daily
         where usage_date between ? and ?
@@ -350,7 +352,7 @@ class Loaded:
     wanted: str
 
 
-def existing_columns(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
+def existing_columns(con: Connection) -> dict[str, set[str]]:
     """Every relation of the warehouse as `schema.table` -> its column names."""
     rows = con.execute(
         "select table_schema, table_name, column_name from information_schema.columns"
@@ -370,7 +372,7 @@ def pick_source(sources: Sequence[Source], columns: dict[str, set[str]]) -> Sour
 
 
 def load(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     sources: Sequence[Source],
     columns: dict[str, set[str]],
     start: dt.date,
@@ -416,17 +418,17 @@ def headline_window(start: dt.date, end: dt.date, today: dt.date) -> dt.date:
 
 
 def read_report_data(
-    warehouse: Path, start: dt.date, end: dt.date, today: dt.date | None = None
+    warehouse: Warehouse, start: dt.date, end: dt.date, today: dt.date | None = None
 ) -> ReportData:
-    """Read every section's frame from the working DuckDB file (read-only, closed on return)."""
+    """Read every section's frame from the working warehouse (read-only, closed on return)."""
     today = today or dt.datetime.now(dt.UTC).date()
-    if not warehouse.exists():
+    if not exists(warehouse):
         raise ReportError(f"No warehouse at {warehouse}: run `make demo` or `make backfill` first.")
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with connect(warehouse) as con:
         columns = existing_columns(con)
         if "marts.cost_by_model_daily" not in columns:
             raise ReportError(
-                f"{warehouse} has no marts yet: run `make demo` or `make backfill` first."
+                f"{describe(warehouse)} has no marts yet: run `make demo` or `make backfill` first."
             )
 
         def read(sources: Sequence[Source], first: dt.date = start) -> Loaded:
@@ -454,7 +456,7 @@ Table = tuple[str, str]
 
 
 def table_facts(
-    warehouse: Path, counted: Sequence[Table], previewed: Sequence[Table], limit: int = 5
+    warehouse: Warehouse, counted: Sequence[Table], previewed: Sequence[Table], limit: int = 5
 ) -> tuple[dict[Table, int], dict[Table, str]]:
     """Row counts of the `counted` (schema, table or view) and the first `limit` rows of the
     `previewed` ones as Markdown (newest `usage_date` first), in one read-only connection.
@@ -466,7 +468,7 @@ def table_facts(
     """
     counts: dict[Table, int] = {}
     previews: dict[Table, str] = {}
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with connect(warehouse) as con:
         columns = existing_columns(con)
         for schema, table in counted:
             if f"{schema}.{table}" in columns:
@@ -485,7 +487,9 @@ def table_facts(
     return counts, previews
 
 
-def table_previews(warehouse: Path, tables: Sequence[Table], limit: int = 5) -> dict[Table, str]:
+def table_previews(
+    warehouse: Warehouse, tables: Sequence[Table], limit: int = 5
+) -> dict[Table, str]:
     """The first `limit` rows of each (schema, table) as Markdown (see `table_facts`)."""
     return table_facts(warehouse, [], tables, limit)[1]
 
@@ -1367,7 +1371,7 @@ def default_range(today: dt.date, days: int = DEFAULT_DAYS) -> tuple[dt.date, dt
 
 
 def render_report(
-    warehouse: Path | None = None,
+    warehouse: Warehouse | None = None,
     out: Path | None = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
@@ -1380,7 +1384,7 @@ def render_report(
     start = start or default_start
     if start > end:
         raise ReportError(f"START {start} is after END {end}: swap them.")
-    warehouse = warehouse or paths.warehouse_path()
+    warehouse = warehouse or paths.warehouse()
     out = out or paths.serving_dir() / REPORT_FILE
     data = read_report_data(warehouse, start, end, today)
     sections = build_sections(data)

@@ -25,7 +25,7 @@
     one row per object, deleted objects included (their last known name still labels past
     spend). -#}
 {% macro latest_versions(relation, key_columns=['organization', 'id']) -%}
-    select * exclude (_valid_from_date, _valid_to_date, _is_latest_version)
+    select {{ star_except(relation, ['_valid_from_date', '_valid_to_date', '_is_latest_version']) }}
     from ({{ dated_versions(relation, key_columns) }}) as versions
     where _is_latest_version
 {%- endmacro %}

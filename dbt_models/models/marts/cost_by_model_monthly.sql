@@ -59,8 +59,12 @@ with_days as (
 
     select
         *,
-        {{ dbt.datediff('month_start', 'next_month_start', 'day') }} as days_in_month,  -- noqa: LT05
-        {{ dbt.datediff('month_start', 'as_of_date', 'day') }} + 1 as days_since_month_start  -- noqa: LT05
+        cast(
+            {{ dbt.datediff('month_start', 'next_month_start', 'day') }} as {{ dbt.type_bigint() }}  -- noqa: LT05
+        ) as days_in_month,
+        cast(
+            {{ dbt.datediff('month_start', 'as_of_date', 'day') }} + 1 as {{ dbt.type_bigint() }}  -- noqa: LT05
+        ) as days_since_month_start
 
     from with_calendar
 
@@ -88,7 +92,9 @@ final as (
         days_since_month_start >= days_in_month as is_month_complete,
         case
             when days_since_month_start >= days_in_month then billed_cost_usd
-            else billed_cost_usd / days_since_month_start * days_in_month
+            else
+                cast(billed_cost_usd as {{ type_double() }})
+                / days_since_month_start * days_in_month
         end as projected_billed_cost_usd,
         case
             when days_since_month_start >= days_in_month then estimated_cost_usd

@@ -10,7 +10,11 @@ versions as (
 
 latest as (
 
-    select * exclude (valid_from_date, valid_to_date, is_latest_version)
+    select
+        {{ star_except(
+            ref('stg_openai__api_key_versions'),
+            ['valid_from_date', 'valid_to_date', 'is_latest_version']
+        ) }}
     from versions
     where is_latest_version
 

@@ -1,0 +1,296 @@
+"""A Postgres warehouse and Dagster storage in Postgres, on a real server (tests/conftest.py).
+
+`python -m assets.backfill` (what `make backfill` runs) loads the same simulated organization
+into the DuckDB file and, with `WAREHOUSE_URL` and `DAGSTER_POSTGRES_URL` set, into Postgres:
+the marts agree row for row, a re-run leaves identical marts, a restated day is reloaded the same
+way on both, the runs are recorded in Postgres (no SQLite storage in DAGSTER_HOME), the serving
+files are published from the Postgres marts, and neither password appears anywhere a person or
+a log reads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import decimal
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import psycopg2
+import pytest
+
+from simulator import ADMIN_KEY, SimulatorConfig, start_simulator
+from warehouse import publish
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TODAY = dt.datetime.now(dt.UTC).date()
+START = TODAY - dt.timedelta(days=5)
+END = TODAY - dt.timedelta(days=1)
+RESTATED_DAYS = 3  # today and the two days before: the range's last two days change
+BILLED_MARTS = (
+    "cost_by_model_daily",
+    "cost_by_project_daily",
+    "cost_by_api_key_daily",
+    "cost_by_user_daily",
+    "cost_by_line_item_daily",
+    "cost_reconciliation_daily",
+)
+TOKEN_COLUMNS = ("requests", "input_tokens", "cached_input_tokens", "output_tokens")
+
+pytestmark = pytest.mark.e2e
+
+
+def _backfill(env: dict[str, str]) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [sys.executable, "-m", "assets.backfill", "--start", str(START), "--end", str(END)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    return result
+
+
+def _normalised(value: object) -> object:
+    """Decimals as exact text with trailing zeros dropped; floats stay floats (compared with a
+    tolerance: Postgres and DuckDB add doubles in different orders)."""
+    if isinstance(value, decimal.Decimal):
+        return format(value.normalize(), "f")
+    return value
+
+
+def _same_row(a: tuple, b: tuple) -> bool:
+    return len(a) == len(b) and all(
+        math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9)
+        if isinstance(x, float) and isinstance(y, float)
+        else x == y
+        for x, y in zip(a, b, strict=True)
+    )
+
+
+def _key(row: tuple) -> tuple:
+    """Rows sorted by everything but their floats, so both sides line up."""
+    return tuple(repr(v) for v in row if not isinstance(v, float))
+
+
+def _mart_rows(cursor, mart: str) -> tuple[list[str], list[tuple]]:
+    cursor.execute(f'select * from marts."{mart}"')  # names from the catalog
+    names = [d[0] for d in cursor.description]
+    rows = [tuple(_normalised(v) for v in row) for row in cursor.fetchall()]
+    return names, sorted(rows, key=_key)
+
+
+def _duckdb_marts(path: Path) -> dict[str, tuple[list[str], list[tuple]]]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        marts = publish.mart_names(con)
+        return {mart: _mart_rows(con.cursor(), mart) for mart in marts}
+
+
+def _postgres_marts(url: str) -> dict[str, tuple[list[str], list[tuple]]]:
+    with contextlib.closing(psycopg2.connect(url)) as con, con.cursor() as cursor:
+        cursor.execute(
+            "select table_name from information_schema.tables"
+            " where table_schema = 'marts' and table_type = 'BASE TABLE' order by 1"
+        )
+        marts = [name for (name,) in cursor.fetchall()]
+        return {mart: _mart_rows(cursor, mart) for mart in marts}
+
+
+def _assert_marts_equal(postgres: dict, duck: dict) -> None:
+    assert sorted(postgres) == sorted(duck)
+    for mart, (names, rows) in duck.items():
+        pg_names, pg_rows = postgres[mart]
+        assert pg_names == names, mart
+        assert len(pg_rows) == len(rows), mart
+        different = [(a, b) for a, b in zip(pg_rows, rows, strict=True) if not _same_row(a, b)]
+        assert not different, (mart, different[:3])
+
+
+def _column_total(marts: dict, mart: str, column: str) -> decimal.Decimal:
+    names, rows = marts[mart]
+    index = names.index(column)
+    return sum((decimal.Decimal(str(row[index])) for row in rows), decimal.Decimal(0))
+
+
+def _event_log_text(url: str) -> str:
+    """Everything Dagster stored about the runs (run storage, event log, schedules)."""
+    with contextlib.closing(psycopg2.connect(url)) as con, con.cursor() as cursor:
+        cursor.execute(
+            "select table_name from information_schema.tables where table_schema = 'public'"
+        )
+        tables = [name for (name,) in cursor.fetchall()]
+        parts = []
+        for table in tables:
+            cursor.execute(f'select * from public."{table}"')  # names from the catalog
+            parts.extend(repr(row) for row in cursor.fetchall())
+        return "\n".join(parts)
+
+
+@pytest.fixture(scope="module")
+def runs(postgres_server, tmp_path_factory):
+    """Backfills of one simulated organization: DuckDB once, Postgres twice (a re-run), then
+    both again after the simulator restated the last days."""
+    root = tmp_path_factory.mktemp("postgres_warehouse")
+    warehouse = postgres_server.create_database("warehouse")
+    dagster = postgres_server.create_database("dagster")
+    found: dict[str, object] = {"warehouse": warehouse, "dagster": dagster, "root": root}
+    with start_simulator(SimulatorConfig(seed=11, history_days=60)) as sim:
+        base = {
+            **os.environ,
+            "OPENAI_BASE_URL": sim.base_url,
+            "OPENAI_ADMIN_KEY": ADMIN_KEY,
+            "OPENAI_REQUESTS_PER_SECOND": "0",
+            "USAGE_START_DATE": str(TODAY - dt.timedelta(days=30)),
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
+        for name in ("WAREHOUSE_URL", "DAGSTER_POSTGRES_URL", "SERVING_DIR"):
+            base.pop(name, None)
+        duck_env = {
+            **base,
+            "WAREHOUSE_PATH": str(root / "duck" / "openai_usage.duckdb"),
+            "DAGSTER_HOME": str(root / "duck_home"),
+        }
+        pg_env = {
+            **base,
+            "WAREHOUSE_PATH": str(root / "pg" / "openai_usage.duckdb"),
+            "DAGSTER_HOME": str(root / "pg_home"),
+            "WAREHOUSE_URL": warehouse.url,
+            "DAGSTER_POSTGRES_URL": dagster.url,
+        }
+        outputs = []
+
+        def backfill(env: dict[str, str]) -> None:
+            result = _backfill(env)
+            outputs.append(result.stdout + result.stderr)
+            assert result.returncode == 0, (result.stdout[-2000:], result.stderr[-4000:])
+
+        backfill(duck_env)
+        found["duck"] = _duckdb_marts(root / "duck" / "openai_usage.duckdb")
+        found["duck_parquet"] = _parquet_rows(root / "duck" / "serving")
+        backfill(pg_env)
+        found["postgres"] = _postgres_marts(warehouse.url)
+        found["postgres_parquet"] = _parquet_rows(root / "pg" / "serving")
+        backfill(pg_env)
+        found["postgres_rerun"] = _postgres_marts(warehouse.url)
+
+        sim.restate(days=RESTATED_DAYS, seed=3)
+        backfill(pg_env)
+        found["postgres_restated"] = _postgres_marts(warehouse.url)
+        backfill(duck_env)
+        found["duck_restated"] = _duckdb_marts(root / "duck" / "openai_usage.duckdb")
+    found["output"] = "\n".join(outputs)
+    return found
+
+
+def _parquet_rows(serving: Path) -> dict[str, list[tuple]]:
+    with duckdb.connect() as con:
+        return {
+            path.stem: sorted(
+                (
+                    tuple(_normalised(v) for v in row)
+                    for row in con.execute("select * from read_parquet(?)", [str(path)]).fetchall()
+                ),
+                key=_key,
+            )
+            for path in sorted((serving / publish.PARQUET_DIR).glob("*.parquet"))
+        }
+
+
+def test_postgres_marts_equal_the_duckdb_marts_row_for_row(runs):
+    duck, postgres = runs["duck"], runs["postgres"]
+    assert len(duck) >= 16
+    assert sum(len(rows) for _, rows in duck.values()) > 500
+    _assert_marts_equal(postgres, duck)
+    for mart in BILLED_MARTS:
+        total = _column_total(duck, mart, "billed_cost_usd")
+        assert total > 0, mart
+        assert round(_column_total(postgres, mart, "billed_cost_usd"), 2) == round(total, 2), mart
+    for mart in BILLED_MARTS[:4]:
+        for column in TOKEN_COLUMNS:
+            assert _column_total(postgres, mart, column) == _column_total(duck, mart, column)
+
+
+def test_a_rerun_leaves_identical_marts(runs):
+    _assert_marts_equal(runs["postgres_rerun"], runs["postgres"])
+
+
+def test_restated_days_are_reloaded_as_on_duckdb(runs):
+    restated = runs["postgres_restated"]
+    _assert_marts_equal(restated, runs["duck_restated"])
+    # The restatement changed the numbers: the reload did not keep the old rows.
+    before = runs["postgres"]["cost_by_model_daily"][1]
+    assert restated["cost_by_model_daily"][1] != before
+
+
+def test_serving_files_are_published_from_the_postgres_marts(runs):
+    postgres, duck = runs["postgres_parquet"], runs["duck_parquet"]
+    assert sorted(postgres) == sorted(duck) and len(duck) >= 16
+    for mart, rows in duck.items():
+        pg_rows = postgres[mart]
+        assert len(pg_rows) == len(rows), mart
+        assert all(_same_row(a, b) for a, b in zip(pg_rows, rows, strict=True)), mart
+    serving = runs["root"] / "pg" / "serving"
+    assert (serving / "report.html").stat().st_size > 10_000
+    assert (serving / publish.CSV_DIR / "cost_by_model_daily.csv").exists()
+    with duckdb.connect(str(serving / publish.SERVING_DB_NAME), read_only=True) as con:
+        count = con.execute("select count(*) from cost_by_model_daily").fetchone()[0]
+    assert count == len(runs["postgres"]["cost_by_model_daily"][1])
+
+
+def test_runs_are_recorded_in_postgres_not_in_sqlite(runs):
+    with contextlib.closing(psycopg2.connect(runs["dagster"].url)) as con, con.cursor() as cur:
+        cur.execute("select status, count(*) from runs group by status")
+        statuses = dict(cur.fetchall())
+        cur.execute(
+            "select count(*) from event_logs where dagster_event_type = 'ASSET_MATERIALIZATION'"
+        )
+        materializations = cur.fetchone()[0]
+    assert statuses == {"SUCCESS": 3}
+    assert materializations > 30
+    home = runs["root"] / "pg_home"
+    assert "DAGSTER_POSTGRES_URL" in (home / "dagster.yaml").read_text()
+    assert not [p for p in home.rglob("*.db")], "SQLite storage under DAGSTER_HOME"
+    # The DuckDB runs kept SQLite storage in their own home.
+    assert list((runs["root"] / "duck_home").rglob("runs.db"))
+
+
+def test_no_password_reaches_logs_metadata_or_run_storage(runs):
+    warehouse, dagster = runs["warehouse"], runs["dagster"]
+    stored = _event_log_text(dagster.url)
+    assert "cost_by_model_daily" in stored  # the runs' events are there to search
+    # Every file the Postgres runs left: Dagster's home (compute logs), dlt's and dbt's state,
+    # the serving folder, binary files included.
+    homes = [runs["root"] / "pg_home", runs["root"] / "pg"]
+    files = b"\n".join(p.read_bytes() for home in homes for p in home.rglob("*") if p.is_file())
+    for password in (warehouse.password, dagster.password):
+        assert password not in runs["output"]
+        assert password not in stored
+        assert password.encode() not in files
+
+
+def test_a_wrong_password_fails_with_a_clear_error_and_no_password(postgres_server, tmp_path):
+    database = postgres_server.create_database("wrong")
+    wrong = "not-" + database.password
+    with start_simulator(SimulatorConfig(seed=11, history_days=60)) as sim:
+        env = {
+            **os.environ,
+            "OPENAI_BASE_URL": sim.base_url,
+            "OPENAI_ADMIN_KEY": ADMIN_KEY,
+            "OPENAI_REQUESTS_PER_SECOND": "0",
+            "USAGE_START_DATE": str(TODAY - dt.timedelta(days=30)),
+            "WAREHOUSE_PATH": str(tmp_path / "wh" / "openai_usage.duckdb"),
+            "DAGSTER_HOME": str(tmp_path / "home"),
+            "WAREHOUSE_URL": database.url.replace(database.password, wrong),
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
+        env.pop("DAGSTER_POSTGRES_URL", None)
+        result = _backfill(env)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1
+    assert "password authentication failed" in output
+    assert wrong not in output and database.password not in output
