@@ -310,8 +310,9 @@ SPEND_LIMITS = (
             )
         },
         """
-        select organization, scope_type, scope_name, cast(limit_usd as double) as limit_usd,
-               limit_interval, enforcement_status, spent_usd, percent_used
+        select organization, scope_type, scope_name,
+               cast(limit_usd as double precision) as limit_usd, limit_interval,
+               enforcement_status, spent_usd, percent_used
         from marts.openai_spend_limits
         """,
         params=lambda start, end: [],
@@ -334,8 +335,8 @@ SPEND_ALERTS = (
         },
         """
         select organization, scope_type, scope_name,
-               cast(threshold_usd as double) as threshold_usd, alert_interval, recipient_count,
-               spent_usd, is_crossed
+               cast(threshold_usd as double precision) as threshold_usd, alert_interval,
+               recipient_count, spent_usd, is_crossed
         from marts.openai_spend_alerts
         """,
         params=lambda start, end: [],

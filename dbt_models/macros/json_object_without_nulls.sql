@@ -4,8 +4,10 @@
     {{ return(adapter.dispatch('json_object_without_nulls', 'openai_usage_warehouse')(pairs)) }}
 {%- endmacro %}
 
+{#- `json`, not `jsonb`: it keeps the keys in the given order and json_strip_nulls writes the
+    object compactly, as DuckDB does. -#}
 {% macro default__json_object_without_nulls(pairs) -%}
-    cast(jsonb_strip_nulls(jsonb_build_object(
+    cast(json_strip_nulls(json_build_object(
         {%- for key, value in pairs %}
         '{{ key }}', {{ value }}{{ "," if not loop.last }}
         {%- endfor %}
@@ -19,4 +21,27 @@
         '{{ key }}', {{ value }}{{ "," if not loop.last }}
         {%- endfor %}
     )) as {{ dbt.type_string() }})
+{%- endmacro %}
+
+{#- `expression`, a double, as the JSON number DuckDB writes for it: the shortest digits that
+    read back exactly, a whole number with `.0`, and an exponent only below 1e-6 or from 1e21
+    on. A value of `json_object_without_nulls` then reads the same on every adapter. -#}
+{% macro json_double(expression) -%}
+    {{ return(adapter.dispatch('json_double', 'openai_usage_warehouse')(expression)) }}
+{%- endmacro %}
+
+{% macro default__json_double(expression) -%}
+    cast(case
+        when
+            {{ expression }} = 0
+            or (abs({{ expression }}) >= 1e-6 and abs({{ expression }}) < 1e21)
+            then regexp_replace(
+                cast(cast(cast({{ expression }} as text) as numeric) as text), '^(-?[0-9]+)$', '\1.0'
+            )
+        else regexp_replace(cast({{ expression }} as text), 'e[+]?(-?)0*', 'e\1')
+    end as json)
+{%- endmacro %}
+
+{% macro duckdb__json_double(expression) -%}
+    {{ expression }}
 {%- endmacro %}

@@ -30,7 +30,7 @@ measured as (
         cast(alerts.threshold_amount_cents / 100.0 as decimal(18, 2)) as threshold_usd,
         alerts.currency,
         alerts.alert_interval,
-        cast(json_array_length(alerts.recipients_json) as {{ dbt.type_bigint() }})
+        cast({{ json_array_length("alerts.recipients_json") }} as {{ dbt.type_bigint() }})
             as recipient_count,
         scopes.period_start,
         scopes.as_of_date,

@@ -341,7 +341,7 @@ final as (
         case
             when is_allocated
                 then '{"Elements": [' || {{ json_object_without_nulls([
-                    ('AllocatedRatio', 'allocated_share'),
+                    ('AllocatedRatio', json_double('allocated_share')),
                     ('UsageUnit', "case allocation_basis when 'estimated_cost'"
                         ~ " then 'Estimated Cost' when 'tokens' then 'Tokens'"
                         ~ " else 'Requests' end"),
