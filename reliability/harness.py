@@ -194,8 +194,9 @@ def kill_group(proc: subprocess.Popen) -> None:
 
 
 # Columns that describe the present, not the window: the directory is a live snapshot and the
-# simulator's keys are "last used" minutes before now, so two honest runs differ there.
-VOLATILE_COLUMNS = {"last_used_at"}
+# simulator's keys are "last used" minutes before now, and a spend limit is dated by the load
+# that first saw it, so two honest runs differ there.
+VOLATILE_COLUMNS = {"last_used_at", "limit_seen_since"}
 
 
 def mart_fingerprint(path: Path) -> dict[str, tuple[int, str]]:
