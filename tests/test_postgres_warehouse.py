@@ -44,7 +44,9 @@ TOKEN_COLUMNS = ("requests", "input_tokens", "cached_input_tokens", "output_toke
 # moments, so these differ between the two warehouses by design and are left out of comparisons.
 LOAD_TIME_COLUMNS = {"openai_spend_limits": ("limit_seen_since",)}
 
-pytestmark = pytest.mark.e2e
+# Five backfills set up the module's first test: about 6.5 min on an idle 2-core machine, more
+# beside the rest of the suite.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
 
 
 def _backfill(env: dict[str, str]) -> subprocess.CompletedProcess:
