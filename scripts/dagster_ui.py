@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -88,10 +89,22 @@ class UIError(RuntimeError):
     """The webserver refused a request or a backfill could not be followed to its end."""
 
 
+# Below Linux's ephemeral range (32768-60999), which is where port 0 binds land: the simulator
+# and every client socket of another process take theirs from there, so none of them can take a
+# port chosen here in the seconds before the webserver binds it.
+_SERVER_PORTS = range(20000, 32768)
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port nobody listens on, outside the range the kernel hands out for port 0."""
+    for port in random.sample(_SERVER_PORTS, 50):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise UIError("no free port below the ephemeral range")
 
 
 @dataclass

@@ -6,7 +6,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import pytest
 import requests
 
 from scripts import dev
+from scripts.dagster_ui import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # Generous bounds for a loaded 2-core machine; they guard the waits, nothing is timed.
@@ -77,12 +77,6 @@ def test_stop_group_ends_a_process_that_ignores_sigterm(tmp_path):
         if stubborn.poll() is None:
             stubborn.kill()
             stubborn.wait()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _wait_until_loaded(proc: subprocess.Popen, port: int, log: Path) -> None:
@@ -160,7 +154,7 @@ DEV_PY = [sys.executable, "scripts/dev.py"]
     ],
 )
 def test_dev_stops_on_a_signal_and_leaves_no_process(tmp_path, command, signum, to_group, status):
-    port = _free_port()
+    port = free_port()
     home = tmp_path / "dagster_home"
     if command is DEV_PY:  # make dev copies the instance settings itself
         shutil.copy(REPO_ROOT / ".dagster_home" / "dagster.yaml", home / "dagster.yaml")

@@ -121,8 +121,8 @@ def test_runs_publish_for_an_open_reader_and_estimates_reconcile(sim_env):
             " unpriced_requests from marts.cost_by_model_daily where requests > 0"
         ).fetchall()
     for mart in marts:
-        assert (paths.serving_dir() / "parquet" / f"{mart}.parquet").is_file(), mart
-        assert (paths.serving_dir() / "csv" / f"{mart}.csv").is_file(), mart
+        for relative in publish.mart_files(mart):
+            assert (paths.serving_dir() / relative).is_file(), (mart, relative)
 
     priced = [row for row in rows if row[1] in billing.PRICE_HISTORY]
     assert {row[1] for row in priced} == {row[1] for row in rows}  # no model left unpriced
