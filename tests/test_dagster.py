@@ -155,10 +155,8 @@ def test_one_partition_then_a_range_materialize_everything(sim_env, tmp_path):
         end = (TODAY - dt.timedelta(days=3)).isoformat()
         _run(defs, partition_range_tags(start, end), instance)
         first = _marts(tmp_path / "warehouse" / "openai_usage.duckdb")
-        _run(defs, partition_range_tags(start, end), instance)
-        second = _marts(tmp_path / "warehouse" / "openai_usage.duckdb")
 
-    assert first == second  # re-running a range leaves identical marts
+    # (Re-running a range leaves identical marts: tests/test_e2e.py, through `make backfill`.)
     # dbt's per-run folders do not pile up; its parse is kept for the next run of this warehouse.
     state = paths.dbt_state_dir()
     assert state.parent.parent == tmp_path / "warehouse"
