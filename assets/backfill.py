@@ -20,9 +20,9 @@ from assets.instance import (
     URL_VARIABLE,
     InstanceConfigError,
     dagster_instance,
-    exclusive,
     storage_url,
 )
+from assets.run_lock import CODE_LOCATION, QUEUE_TAG, run_lock, waiting_message
 from assets.schedules import partition_range_tags, refresh_job
 from assets.settings import ConfigError, Settings
 from warehouse import location, paths
@@ -69,16 +69,10 @@ def run_backfill(
     planned_events_per_asset()
     instance = instance or dagster_instance()
     release_dead_runs(instance)
-    tags = {
-        **partition_range_tags(first.isoformat(), last.isoformat()),
-        PID_TAG: str(os.getpid()),
-        HOST_TAG: socket.gethostname(),
-    }
-    # Runs started here on one warehouse run one after the other. Dagster's `duckdb` pool
-    # serializes their steps too, but its SQLite storage can hand the one slot to two runs that
-    # ask in the same instant (CI saw a DuckDB lock error that way); a run launched by the
-    # daemon (`make dev`) relies on the pool alone.
-    with exclusive(paths.run_lock_path(), on_wait=_log_waiting):
+    tags = run_tags(first, last)
+    # The run's `warehouse_lock` resource keeps other runs off the warehouse (assets/run_lock.py);
+    # taken here first, a backfill that has to wait is not shown as started meanwhile.
+    with run_lock(paths.run_lock_path(), on_wait=_log_waiting):
         return job.execute_in_process(
             instance=instance,
             tags=tags,
@@ -87,11 +81,19 @@ def run_backfill(
         )
 
 
+def run_tags(first: dt.date, last: dt.date) -> dict[str, str]:
+    """A backfill run's tags: its range; the process running it (`release_dead_runs`); and the
+    code location, like every run the daemon launches, so the daemon's run queue counts it."""
+    return {
+        **partition_range_tags(first.isoformat(), last.isoformat()),
+        PID_TAG: str(os.getpid()),
+        HOST_TAG: socket.gethostname(),
+        QUEUE_TAG: CODE_LOCATION,
+    }
+
+
 def _log_waiting() -> None:
-    log.info(
-        "Another run is writing %s: this one starts when it has finished",
-        location.describe(paths.warehouse()),
-    )
+    log.info(waiting_message())
 
 
 PLANNED_EVENTS_VARIABLE = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"

@@ -10,6 +10,7 @@ import dagster as dg
 
 from assets.ingestion import DUCKDB_POOL
 from assets.partitions import SINGLE_RUN
+from assets.resources import WarehouseLock
 from assets.settings import Settings
 from warehouse import budgets as budget_config
 from warehouse.connection import connect
@@ -60,7 +61,9 @@ def build_budgets_asset(
         description="Spend budgets from budgets.yaml (BUDGETS_PATH), validated.",
         kinds={"duckdb", "yaml"},
     )
-    def budgets(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    def budgets(
+        context: dg.AssetExecutionContext, warehouse_lock: WarehouseLock
+    ) -> dg.MaterializeResult:
         path = budget_config.budgets_path()
         try:
             loaded = budget_config.load_budgets(path)

@@ -24,6 +24,7 @@ from typing import Any
 import dagster as dg
 
 from assets.ingestion import DUCKDB_POOL
+from assets.resources import WarehouseLock
 from warehouse import paths
 from warehouse.connection import Connection, connect
 from warehouse.markdown import markdown_table
@@ -223,7 +224,7 @@ _SPECS = [
 
 def build_mart_checks() -> dg.AssetChecksDefinition:
     @dg.multi_asset_check(specs=_SPECS, pool=DUCKDB_POOL, can_subset=True, name="mart_checks")
-    def mart_checks(context: dg.AssetCheckExecutionContext):
+    def mart_checks(context: dg.AssetCheckExecutionContext, warehouse_lock: WarehouseLock):
         selected = {key.name for key in context.selected_asset_check_keys}
         with connect(paths.warehouse()) as con:
             results = {

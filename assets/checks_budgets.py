@@ -14,6 +14,7 @@ from typing import Any
 import dagster as dg
 
 from assets.ingestion import DUCKDB_POOL
+from assets.resources import WarehouseLock
 from assets.settings import Settings
 from warehouse.connection import connect
 from warehouse.markdown import markdown_table
@@ -111,7 +112,7 @@ def build_budget_checks(settings: Settings) -> list[dg.AssetChecksDefinition]:
         description="Fails (WARN) when a budget's current period reaches its warn threshold, "
         "(ERROR) when one reaches its limit. Metadata lists them.",
     )
-    def budgets_within_limits() -> dg.AssetCheckResult:
+    def budgets_within_limits(warehouse_lock: WarehouseLock) -> dg.AssetCheckResult:
         rows = _query(settings, _CURRENT_BUDGETS)
         current = [budget_alert(r) for r in rows]
         alerts = [a for a in current if a["state"] in ("warn", "breach")]
@@ -149,7 +150,7 @@ def build_budget_checks(settings: Settings) -> list[dg.AssetChecksDefinition]:
         description=f"Fails (WARN) when an API key or project spiked in the last "
         f"{RECENT_ANOMALY_DAYS} days. Metadata lists the spikes.",
     )
-    def no_recent_spend_spikes() -> dg.AssetCheckResult:
+    def no_recent_spend_spikes(warehouse_lock: WarehouseLock) -> dg.AssetCheckResult:
         since = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=RECENT_ANOMALY_DAYS)
         alerts = [anomaly_alert(r) for r in _query(settings, _RECENT_ANOMALIES, [since])]
         return dg.AssetCheckResult(

@@ -25,6 +25,7 @@ from dagster_dbt import (
 from assets.ingestion import DUCKDB_POOL
 from assets.partitions import SINGLE_RUN
 from assets.report import with_mart_previews
+from assets.resources import WarehouseLock
 from warehouse import paths
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_models"
@@ -137,7 +138,9 @@ def build_dbt_assets(project: DbtProject, partitions: dg.PartitionsDefinition) -
         name="dbt_models",
         dagster_dbt_translator=Translator(),
     )
-    def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    def dbt_models(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_lock: WarehouseLock
+    ) -> Iterator[Any]:
         # Unit tests check the SQL against fixed inputs, not the data: dbt recommends running them
         # in development and CI only (`make test` does), not on every scheduled run.
         command = ["build", "--exclude-resource-type", "unit_test", *INDIRECT_SELECTION]

@@ -18,6 +18,7 @@ from assets.partitions import daily_partitions
 from assets.publishing import build_publishing_asset
 from assets.report import build_report_asset
 from assets.resources import build_resources
+from assets.retention import build_retention
 from assets.schedules import daily_refresh, intraday_refresh, refresh_job
 from assets.sensors import spend_alerts
 from assets.settings import Settings
@@ -33,6 +34,7 @@ def defs() -> dg.Definitions:
     partitions = daily_partitions(settings.usage_start_date)
     # The legacy endpoint is opt-in: slow (5 requests a minute) and undocumented.
     legacy = [build_legacy_usage_assets(settings, partitions)] if settings.legacy_usage else []
+    retention_jobs, retention_schedules = build_retention(settings.run_retention_days)
     return dg.Definitions(
         assets=[
             build_usage_assets(settings, partitions),
@@ -45,8 +47,8 @@ def defs() -> dg.Definitions:
             build_budgets_asset(settings, partitions),
         ],
         asset_checks=[*build_budget_checks(settings), build_mart_checks()],
-        jobs=[refresh_job],
-        schedules=[daily_refresh, intraday_refresh],
+        jobs=[refresh_job, *retention_jobs],
+        schedules=[daily_refresh, intraday_refresh, *retention_schedules],
         sensors=[spend_alerts],
         resources=build_resources(settings, str(project.project_dir)),
         # One process per run: the default executor starts a process per step, each loading

@@ -1,7 +1,9 @@
 """Raw assets: dlt loads of the Admin API into schema `raw`, plus the model price table.
 
 Every asset that writes the working warehouse is in the `duckdb` pool (limit 1): DuckDB allows
-one writer process at a time (on Postgres the pool keeps the same order of steps).
+one writer process at a time (on Postgres the pool keeps the same order of steps). They also
+require `warehouse_lock`, which keeps other runs off the warehouse for the whole run
+(assets/run_lock.py).
 """
 
 import datetime as dt
@@ -18,6 +20,7 @@ from assets.partitions import SINGLE_RUN
 from assets.resources import (
     OpenAIAdminResource,
     UnusableKeyError,
+    WarehouseLock,
     declared_pipeline,
     dlt_pipeline,
 )
@@ -157,7 +160,10 @@ def build_usage_assets(settings: Settings, partitions: dg.PartitionsDefinition) 
         pool=DUCKDB_POOL,
     )
     def openai_usage_assets(
-        context: dg.AssetExecutionContext, dlt: DagsterDltResource, openai: OpenAIAdminResource
+        context: dg.AssetExecutionContext,
+        dlt: DagsterDltResource,
+        openai: OpenAIAdminResource,
+        warehouse_lock: WarehouseLock,
     ) -> Iterator[Any]:
         # A single-run backfill spans many partitions: take the whole time window.
         window = context.partition_time_window
@@ -245,7 +251,10 @@ def build_legacy_usage_assets(settings: Settings, partitions: dg.PartitionsDefin
         pool=DUCKDB_POOL,
     )
     def openai_legacy_usage_assets(
-        context: dg.AssetExecutionContext, dlt: DagsterDltResource, openai: OpenAIAdminResource
+        context: dg.AssetExecutionContext,
+        dlt: DagsterDltResource,
+        openai: OpenAIAdminResource,
+        warehouse_lock: WarehouseLock,
     ) -> Iterator[Any]:
         window = context.partition_time_window
         days = (window.end - window.start).days
@@ -285,7 +294,10 @@ def build_directory_assets(settings: Settings, partitions: dg.PartitionsDefiniti
         pool=DUCKDB_POOL,
     )
     def openai_directory_assets(
-        context: dg.AssetExecutionContext, dlt: DagsterDltResource, openai: OpenAIAdminResource
+        context: dg.AssetExecutionContext,
+        dlt: DagsterDltResource,
+        openai: OpenAIAdminResource,
+        warehouse_lock: WarehouseLock,
     ) -> Iterator[Any]:
         def source(organization: str, api_key: str) -> Any:
             return openai_directory(
@@ -315,7 +327,9 @@ def build_price_assets(settings: Settings, partitions: dg.PartitionsDefinition) 
         backfill_policy=SINGLE_RUN,
         pool=DUCKDB_POOL,
     )
-    def model_price_assets(context: dg.AssetExecutionContext, dlt: DagsterDltResource) -> Any:
+    def model_price_assets(
+        context: dg.AssetExecutionContext, dlt: DagsterDltResource, warehouse_lock: WarehouseLock
+    ) -> Any:
         model_days = queries.model_days(settings.warehouse)
         context.log.info(f"Pricing {len(model_days)} model-days with genai-prices")
         yield from dlt.run(

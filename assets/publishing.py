@@ -15,6 +15,7 @@ from dagster_dbt import DbtProject
 from assets.ingestion import DUCKDB_POOL
 from assets.partitions import SINGLE_RUN
 from assets.report import mart_keys
+from assets.resources import WarehouseLock
 from warehouse import paths, publish
 
 SERVING_KEY = dg.AssetKey(["serving", "bi_files"])
@@ -35,7 +36,9 @@ def build_publishing_asset(project: DbtProject, partitions: dg.PartitionsDefinit
         description="Marts for BI tools: Parquet + CSV per mart and a serving DuckDB file "
         "(views over the Parquet, storage v1.4.0) in SERVING_DIR.",
     )
-    def bi_files(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    def bi_files(
+        context: dg.AssetExecutionContext, warehouse_lock: WarehouseLock
+    ) -> dg.MaterializeResult:
         result = publish.publish(paths.warehouse(), paths.serving_dir())
         context.log.info(f"Published {len(result.marts)} marts to {result.serving_dir}")
         return dg.MaterializeResult(

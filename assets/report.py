@@ -12,6 +12,7 @@ from dagster_dbt import DbtProject
 
 from assets.ingestion import DUCKDB_POOL
 from assets.partitions import SINGLE_RUN
+from assets.resources import WarehouseLock
 from warehouse import connection, paths, report
 
 REPORT_KEY = dg.AssetKey(["report"])
@@ -101,7 +102,7 @@ def build_report_asset(project: DbtProject, partitions: dg.PartitionsDefinition)
         description="Self-contained HTML spend report (interactive Plotly, works offline).",
     )
     def report_asset(
-        context: dg.AssetExecutionContext, config: ReportConfig
+        context: dg.AssetExecutionContext, config: ReportConfig, warehouse_lock: WarehouseLock
     ) -> dg.MaterializeResult:
         try:
             result = report.render_report(start=_day(config.start), end=_day(config.end))

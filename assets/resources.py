@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from functools import cached_property
 from importlib.metadata import version
 from pathlib import Path
@@ -14,6 +16,7 @@ from dagster_dlt import DagsterDltResource
 from packaging.version import Version
 
 from assets.instance import exclusive
+from assets.run_lock import run_lock, waiting_message
 from assets.settings import Settings
 from pipelines.openai_admin.settings import ADMIN_KEYS_URL
 from warehouse import paths
@@ -50,6 +53,21 @@ class OpenAIAdminResource(dg.ConfigurableResource):
                 f"endpoints need an Admin API key (sk-admin-...) created at {ADMIN_KEYS_URL}."
             )
         return key
+
+
+class WarehouseLock(dg.ConfigurableResource):
+    """The working warehouse's run lock (assets/run_lock.py), held by a run from its first step
+    to its last: every asset and check that opens the warehouse requires it, so a run started
+    by the daemon, the UI or `make backfill` waits for any other run on the same warehouse."""
+
+    @contextlib.contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[WarehouseLock]:
+        def waiting() -> None:
+            if context.log is not None:
+                context.log.info(waiting_message())
+
+        with run_lock(paths.run_lock_path(), on_wait=waiting):
+            yield self
 
 
 def dlt_pipeline(name: str, settings: Settings, pipelines_dir: Path | None = None) -> dlt.Pipeline:
@@ -119,4 +137,5 @@ def build_resources(settings: Settings, dbt_project_dir: str) -> dict[str, objec
         ),
         "dlt": DagsterDltResource(),
         "dbt": DbtCli(project_dir=dbt_project_dir),
+        "warehouse_lock": WarehouseLock(),
     }

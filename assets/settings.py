@@ -22,6 +22,7 @@ class ConfigError(ValueError):
 
 DEFAULT_ORGANIZATION = "default"
 DEFAULT_KEY_VARIABLE = "OPENAI_ADMIN_KEY"
+DEFAULT_RUN_RETENTION_DAYS = 30
 _ORG_NAME = re.compile(r"[a-z0-9_-]+")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -78,6 +79,8 @@ class Settings:
     legacy_usage: bool = False
     # `WAREHOUSE_URL`: a Postgres warehouse instead of the DuckDB file (its repr has no password)
     warehouse_url: location.PostgresUrl | None = None
+    # `RUN_RETENTION_DAYS`: how long Dagster keeps the record of a finished run (0: for good)
+    run_retention_days: int = DEFAULT_RUN_RETENTION_DAYS
 
     @property
     def warehouse(self) -> location.Warehouse:
@@ -102,6 +105,7 @@ class Settings:
             raise ConfigError(f"USAGE_START_DATE={start_text} is in the future.")
         rate = parse_request_rate(os.environ.get("OPENAI_REQUESTS_PER_SECOND"))
         legacy = parse_flag("OPENAI_LEGACY_USAGE", os.environ.get("OPENAI_LEGACY_USAGE"))
+        retention = parse_retention_days(os.environ.get("RUN_RETENTION_DAYS"))
         try:
             url = location.postgres_url()
         except location.WarehouseUrlError as exc:
@@ -124,6 +128,7 @@ class Settings:
             requests_per_second=rate,
             legacy_usage=legacy,
             warehouse_url=url,
+            run_retention_days=retention,
         )
 
 
@@ -146,6 +151,23 @@ def parse_request_rate(text: str | None) -> float | None:
             "e.g. 5 or 0.5, or 0 for no client-side limit."
         )
     return rate
+
+
+def parse_retention_days(text: str | None) -> int:
+    """`RUN_RETENTION_DAYS`: finished runs older than this many days are deleted from Dagster's
+    storage (assets/retention.py). Unset: 30; `0` keeps every run."""
+    if text is None or not text.strip():
+        return DEFAULT_RUN_RETENTION_DAYS
+    try:
+        days = int(text.strip())
+    except ValueError:
+        days = -1
+    if days < 0:
+        raise ConfigError(
+            f"RUN_RETENTION_DAYS={text!r} is not a number of days: give a whole number such as "
+            "30, or 0 to keep every run."
+        )
+    return days
 
 
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
