@@ -19,7 +19,7 @@ import dagster as dg
 import pytest
 import yaml
 
-from assets.backfill import PID_TAG, PLANNED_EVENTS_VARIABLE
+from assets.backfill import PLANNED_EVENTS_VARIABLE
 from assets.instance import URL_VARIABLE as STORAGE_URL_VARIABLE
 from assets.settings import DEFAULT_KEY_VARIABLE
 from warehouse.location import URL_VARIABLE as WAREHOUSE_URL_VARIABLE
@@ -315,15 +315,9 @@ def test_the_instance_limits_one_run_per_warehouse_and_one_writer_at_a_time(
         instance.dispose()
     laptop_pools = local_instance["concurrency"]["pools"]
     assert limits.pool_config.default_pool_limit == laptop_pools["default_limit"]
-    namespace = PID_TAG.split("/")[0] + "/"  # the project's own run tags
-    per_warehouse = [
-        limit
-        for limit in limits.run_queue_config.tag_concurrency_limits
-        if limit["key"].startswith(namespace)
-    ]
-    assert len(per_warehouse) == 1, limits.run_queue_config.tag_concurrency_limits
-    assert per_warehouse[0]["value"] == {"applyLimitPerUniqueValue": True}
-    assert per_warehouse[0]["limit"] == 1
+    laptop_runs = local_instance["concurrency"]["runs"]["tag_concurrency_limits"]
+    assert limits.run_queue_config.tag_concurrency_limits == laptop_runs
+    assert [limit["limit"] for limit in laptop_runs] == [1]
 
 
 def test_dagster_refuses_run_coordinator_tag_limits_beside_pools(values, tmp_path):
