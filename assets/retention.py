@@ -1,14 +1,15 @@
 """Run retention: Dagster forgets finished runs older than `RUN_RETENTION_DAYS` (default 30).
 
 Dagster keeps every run's event log for good, and Dagster OSS has no retention setting: at one
-daily run that is several megabytes a day in `DAGSTER_HOME` (README, run retention). The
+daily run that is several megabytes a day in `DAGSTER_HOME` (README, *Run history*). The
 `prune_run_history` job, scheduled daily, deletes old runs with `DagsterInstance.delete_run`.
 
 A run is kept, whatever its age, while it holds the latest materialization of any asset
 partition: the UI's partition status, an asset's last materialization and its lineage read that
 event, and without it a partition would show as never materialized. So a run goes once every
 partition it materialized has been materialized again by a later run (a re-run of the same days,
-the next hourly refresh), or when it materialized nothing (a failed run).
+the next hourly refresh), or when it materialized nothing (a failed run). A daily run is the
+last to load the oldest day of its window (assets/schedules.py), so daily runs stay.
 
 `delete_run` removes a run's record and events, but leaves three things behind, which are removed
 with it here: with SQLite storage the run's own event file, emptied but as large as before
