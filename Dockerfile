@@ -27,11 +27,12 @@ RUN uv sync --frozen --no-dev
 # loads, so Dagster asks for it in user-code images. It is not in the lock (no other way of
 # running needs it): it is installed at the version of the locked Dagster libraries, with every
 # locked package held at its locked version.
-RUN uv export --quiet --frozen --no-dev --no-hashes --no-emit-project -o /tmp/locked.txt \
-    && version="$(sed -n 's/^dagster-postgres==//p' /tmp/locked.txt)" \
+RUN uv export --quiet --frozen --no-dev --no-hashes --no-emit-project -o locked.txt \
+    && version="$(sed -n 's/^dagster-postgres==//p' locked.txt)" \
     && test -n "$version" \
-    && uv pip install --python /app/.venv/bin/python --constraint /tmp/locked.txt \
-        "dagster-k8s==${version}"
+    && uv pip install --python /app/.venv/bin/python --constraint locked.txt \
+        "dagster-k8s==${version}" \
+    && rm locked.txt
 
 COPY . .
 # The dbt manifest, parsed now (no database needed), so code servers and run pods load the

@@ -338,10 +338,15 @@ final as (
         case when sku_id is not null then coalesce(direction, sku_id) end as "SkuMeter",
         case when project_id is not null then 'Project' end as "SubAccountType",
         case when is_allocated then allocation_basis end as "AllocatedMethodId",
+        -- The ratio is written with 12 decimals: a sum of the same doubles taken in another
+        -- order (another run, another database) differs in its last digit, and a text column
+        -- would then read as another value.
         case
             when is_allocated
                 then '{"Elements": [' || {{ json_object_without_nulls([
-                    ('AllocatedRatio', json_double('allocated_share')),
+                    ('AllocatedRatio', json_double(
+                        'cast(cast(allocated_share as decimal(18, 12)) as ' ~ type_double() ~ ')'
+                    )),
                     ('UsageUnit', "case allocation_basis when 'estimated_cost'"
                         ~ " then 'Estimated Cost' when 'tokens' then 'Tokens'"
                         ~ " else 'Requests' end"),
