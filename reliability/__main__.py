@@ -188,8 +188,8 @@ def render_markdown(results, total, stamp, args) -> str:
         "Every fact is in `reliability/results.json`.",
         "",
         "A case passes when the disturbed run completes (with marts equal to the reference) or "
-        "fails with exactly one `error: ...` line, and a clean re-run leaves every mart (row "
-        "count and md5 of its ordered rows) equal to an undisturbed reference run. Faults are "
+        "fails with exactly one `error: ...` line, and a clean re-run leaves every mart (its "
+        "rows, numbers within 1e-9) equal to an undisturbed reference run. Faults are "
         "injected by `reliability/faultproxy.py` between the pipeline and the simulator.",
         "",
         "| group | case | outcome | time | detail |",

@@ -1,8 +1,8 @@
 """The reliability cases, one function per case, in the groups `make reliability` reports.
 
 Every case returns a `CaseResult`. The common verdict: the disturbed run either completes or
-fails with exactly one `error: ...` line, and after a clean re-run every mart (row count and md5
-of its ordered rows) equals the reference built by an undisturbed run of the same range.
+fails with exactly one `error: ...` line, and after a clean re-run every mart (every row; numbers
+within 1e-9) equals the reference built by an undisturbed run of the same range.
 """
 
 from __future__ import annotations
@@ -336,6 +336,7 @@ def overlap_same_home(suite: Suite) -> CaseResult:
         f"{final == reference}"
     )
     if not ok:
+        detail += f"; differing marts: {harness.differing_marts(final, reference)}"
         detail += f"; first error: {next((e for e in facts['errors'] if e), 'none')[:200]}"
     return CaseResult("Concurrency", "", "pass" if ok else "fail", 0, detail, facts)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import math
 import os
 import secrets
 import shutil
@@ -199,12 +200,37 @@ def kill_group(proc: subprocess.Popen) -> None:
 VOLATILE_COLUMNS = {"last_used_at", "limit_seen_since"}
 
 
-def mart_fingerprint(path: Path) -> dict[str, tuple[int, str]]:
-    """(row count, md5 of every row in order) per table of schema `marts`.
+@dataclass(frozen=True)
+class MartRows:
+    """Every row of one mart, in a canonical order, compared with a tolerance on its numbers.
 
-    Doubles are rounded to 9 decimals so a summation order that differs in the last bit does not
-    read as a different number; decimals and integers are compared exactly.
+    Summing the same rows in another order changes the last bits of a double. Rounding to a
+    fixed number of digits before comparing does not help: costs are exact decimals (tokens
+    times a price), so two such sums often straddle the rounding boundary and round apart.
+    Numbers therefore compare within 1e-9, relative or absolute; other columns compare exactly.
     """
+
+    rows: tuple[tuple, ...]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MartRows):
+            return NotImplemented
+        return len(self.rows) == len(other.rows) and all(
+            _rows_close(a, b) for a, b in zip(self.rows, other.rows, strict=True)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _rows_close(a: tuple, b: tuple) -> bool:
+    return all(
+        math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9) if isinstance(x, float) else x == y
+        for x, y in zip(a, b, strict=True)
+    )
+
+
+def mart_fingerprint(path: Path) -> dict[str, MartRows]:
+    """Every table of schema `marts` with its rows (see MartRows); {} when there is no warehouse."""
     if not path.exists():
         return {}
     with duckdb.connect(str(path), read_only=True) as con:
@@ -215,26 +241,32 @@ def mart_fingerprint(path: Path) -> dict[str, tuple[int, str]]:
                 "where table_schema = 'marts' order by 1"
             ).fetchall()
         ]
-        return {table: _table_fingerprint(con, table) for table in tables}
+        return {table: _mart_rows(con, table) for table in tables}
 
 
-def _table_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, str]:
+def differing_marts(a: dict[str, MartRows], b: dict[str, MartRows]) -> list[str]:
+    """Names of the marts that are missing on one side or hold other rows."""
+    return sorted(name for name in a.keys() | b.keys() if a.get(name) != b.get(name))
+
+
+def _mart_rows(con: duckdb.DuckDBPyConnection, table: str) -> MartRows:
     columns = con.execute(
         "select column_name, data_type from information_schema.columns "
         "where table_schema = 'marts' and table_name = ? order by ordinal_position",
         [table],
     ).fetchall()
-    parts = [
-        f'round("{name}", 9)::varchar' if kind in ("DOUBLE", "FLOAT") else f'"{name}"::varchar'
-        for name, kind in columns
-        if name not in VOLATILE_COLUMNS
-    ]
-    row = "concat_ws('|', " + ", ".join(f"coalesce({p}, '<null>')" for p in parts) + ")"
-    count, digest = con.execute(
-        f"select count(*), md5(coalesce(string_agg(r, chr(10) order by r), '')) "
-        f'from (select {row} as r from marts."{table}")'
-    ).fetchone()
-    return int(count), str(digest)
+    kept = [(name, kind) for name, kind in columns if name not in VOLATILE_COLUMNS]
+    numbers = [f'"{name}"::double' for name, kind in kept if _is_fractional(kind)]
+    others = [f'"{name}"::varchar' for name, kind in kept if not _is_fractional(kind)]
+    # Exact columns sort first, so a last-bit difference in a number cannot reorder the rows.
+    order = ", ".join(str(i + 1) for i in range(len(others) + len(numbers))) or "1"
+    select = ", ".join(others + numbers) or "1"
+    rows = con.execute(f'select {select} from marts."{table}" order by {order}').fetchall()
+    return MartRows(tuple(rows))
+
+
+def _is_fractional(kind: str) -> bool:
+    return kind in ("DOUBLE", "FLOAT", "REAL") or kind.startswith("DECIMAL")
 
 
 def raw_counts(path: Path) -> dict[str, int]:
