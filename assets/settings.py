@@ -66,6 +66,18 @@ def parse_organizations(text: str | None) -> tuple[Organization, ...]:
     return tuple(organizations)
 
 
+def usage_start_date() -> dt.date:
+    """`USAGE_START_DATE`: the first day loaded, which is the first daily partition."""
+    text = os.environ.get("USAGE_START_DATE", "2024-01-01")
+    try:
+        start = dt.date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"USAGE_START_DATE={text!r} is not a date: use YYYY-MM-DD.") from None
+    if start > dt.datetime.now(dt.UTC).date():
+        raise ConfigError(f"USAGE_START_DATE={text} is in the future.")
+    return start
+
+
 @dataclass(frozen=True)
 class Settings:
     base_url: str
@@ -94,15 +106,7 @@ class Settings:
             raise ConfigError(
                 f"USAGE_BUCKET_WIDTH={width!r} is not a bucket width: use 1d, 1h or 1m."
             )
-        start_text = os.environ.get("USAGE_START_DATE", "2024-01-01")
-        try:
-            start = dt.date.fromisoformat(start_text)
-        except ValueError:
-            raise ConfigError(
-                f"USAGE_START_DATE={start_text!r} is not a date: use YYYY-MM-DD."
-            ) from None
-        if start > dt.datetime.now(dt.UTC).date():
-            raise ConfigError(f"USAGE_START_DATE={start_text} is in the future.")
+        start = usage_start_date()
         rate = parse_request_rate(os.environ.get("OPENAI_REQUESTS_PER_SECOND"))
         legacy = parse_flag("OPENAI_LEGACY_USAGE", os.environ.get("OPENAI_LEGACY_USAGE"))
         retention = parse_retention_days(os.environ.get("RUN_RETENTION_DAYS"))

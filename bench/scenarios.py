@@ -353,7 +353,7 @@ def ui_backfill(cfg: BenchConfig, tmp: Path) -> dict[str, Any]:
 
     start, end = closed_window(cfg.ui_days)
     days = [(start + dt.timedelta(days=n)).isoformat() for n in range(cfg.ui_days)]
-    daily_tags = partition_range_tags(*lookback_range(dt.datetime.now(dt.UTC).date()))
+    daily_tags = partition_range_tags(*lookback_range(dt.datetime.now(dt.UTC).date(), start))
     cli, ui_run, ui_final, daily, daily_steps = [], [], [], [], []
     for i in range(cfg.reps):
         with _sim(cfg) as sim:

@@ -242,7 +242,13 @@ def test_price_rows_skip_unpriced_models():
 
 
 def test_lookback_range_is_three_closed_days_and_today():
-    assert lookback_range(dt.date(2025, 3, 1)) == ("2025-02-26", "2025-03-01")
+    assert lookback_range(dt.date(2025, 3, 1), dt.date(2024, 1, 1)) == ("2025-02-26", "2025-03-01")
+
+
+def test_lookback_range_never_starts_before_the_first_partition():
+    # An install that started loading yesterday has two partitions, not four.
+    assert lookback_range(dt.date(2025, 3, 1), dt.date(2025, 2, 28)) == ("2025-02-28", "2025-03-01")
+    assert lookback_range(dt.date(2025, 3, 1), dt.date(2025, 3, 1)) == ("2025-03-01", "2025-03-01")
     assert partition_range_tags("a", "b") == {
         "dagster/asset_partition_range_start": "a",
         "dagster/asset_partition_range_end": "b",

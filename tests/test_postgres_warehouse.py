@@ -24,22 +24,17 @@ import duckdb
 import psycopg2
 import pytest
 
+from assets.checks import BILLED_MARTS, TOKEN_MARTS
 from simulator import ADMIN_KEY, SimulatorConfig, start_simulator
 from warehouse import publish
+from warehouse.connection import base_tables, connect_postgres
+from warehouse.location import parse_postgres_url
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TODAY = dt.datetime.now(dt.UTC).date()
 START = TODAY - dt.timedelta(days=5)
 END = TODAY - dt.timedelta(days=1)
 RESTATED_DAYS = 3  # today and the two days before: the range's last two days change
-BILLED_MARTS = (
-    "cost_by_model_daily",
-    "cost_by_project_daily",
-    "cost_by_api_key_daily",
-    "cost_by_user_daily",
-    "cost_by_line_item_daily",
-    "cost_reconciliation_daily",
-)
 TOKEN_COLUMNS = ("requests", "input_tokens", "cached_input_tokens", "output_tokens")
 # When a load first saw a configuration row: the DuckDB and Postgres runs load at different
 # moments, so these differ between the two warehouses by design and are left out of comparisons.
@@ -124,13 +119,26 @@ def _duckdb_marts(path: Path) -> dict[str, tuple[list[str], list[tuple]]]:
 
 
 def _postgres_marts(url: str) -> dict[str, tuple[list[str], list[tuple]]]:
-    with contextlib.closing(psycopg2.connect(url)) as con, con.cursor() as cursor:
-        cursor.execute(
-            "select table_name from information_schema.tables"
-            " where table_schema = 'marts' and table_type = 'BASE TABLE' order by 1"
-        )
-        marts = [name for (name,) in cursor.fetchall()]
-        return {mart: _mart_rows(cursor, mart) for mart in marts}
+    with connect_postgres(parse_postgres_url(url)) as con, con.raw.cursor() as cursor:
+        return {mart: _mart_rows(cursor, mart) for mart in base_tables(con, "marts")}
+
+
+def _backfill_env(sim_url: str, root: Path, **settings: str) -> dict[str, str]:
+    """The environment of one `make backfill` against the simulator, its state under `root`;
+    `settings` adds WAREHOUSE_URL / DAGSTER_POSTGRES_URL (unset unless given)."""
+    env = {
+        **os.environ,
+        "OPENAI_BASE_URL": sim_url,
+        "OPENAI_ADMIN_KEY": ADMIN_KEY,
+        "OPENAI_REQUESTS_PER_SECOND": "0",
+        "USAGE_START_DATE": str(TODAY - dt.timedelta(days=30)),
+        "WAREHOUSE_PATH": str(root / "openai_usage.duckdb"),
+        "DAGSTER_HOME": str(root / "home"),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    for name in ("WAREHOUSE_URL", "DAGSTER_POSTGRES_URL", "SERVING_DIR"):
+        env.pop(name, None)
+    return {**env, **settings}
 
 
 def _assert_marts_equal(postgres: dict, duck: dict) -> None:
@@ -172,28 +180,10 @@ def runs(postgres_server, tmp_path_factory):
     dagster = postgres_server.create_database("dagster")
     found: dict[str, object] = {"warehouse": warehouse, "dagster": dagster, "root": root}
     with start_simulator(SimulatorConfig(seed=11, history_days=60)) as sim:
-        base = {
-            **os.environ,
-            "OPENAI_BASE_URL": sim.base_url,
-            "OPENAI_ADMIN_KEY": ADMIN_KEY,
-            "OPENAI_REQUESTS_PER_SECOND": "0",
-            "USAGE_START_DATE": str(TODAY - dt.timedelta(days=30)),
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        }
-        for name in ("WAREHOUSE_URL", "DAGSTER_POSTGRES_URL", "SERVING_DIR"):
-            base.pop(name, None)
-        duck_env = {
-            **base,
-            "WAREHOUSE_PATH": str(root / "duck" / "openai_usage.duckdb"),
-            "DAGSTER_HOME": str(root / "duck_home"),
-        }
-        pg_env = {
-            **base,
-            "WAREHOUSE_PATH": str(root / "pg" / "openai_usage.duckdb"),
-            "DAGSTER_HOME": str(root / "pg_home"),
-            "WAREHOUSE_URL": warehouse.url,
-            "DAGSTER_POSTGRES_URL": dagster.url,
-        }
+        duck_env = _backfill_env(sim.base_url, root / "duck")
+        pg_env = _backfill_env(
+            sim.base_url, root / "pg", WAREHOUSE_URL=warehouse.url, DAGSTER_POSTGRES_URL=dagster.url
+        )
         outputs = []
 
         def backfill(env: dict[str, str]) -> None:
@@ -238,7 +228,7 @@ def test_postgres_marts_equal_the_duckdb_marts_row_for_row(runs):
         total = _column_total(duck, mart, "billed_cost_usd")
         assert total > 0, mart
         assert round(_column_total(postgres, mart, "billed_cost_usd"), 2) == round(total, 2), mart
-    for mart in BILLED_MARTS[:4]:
+    for mart in TOKEN_MARTS:
         for column in TOKEN_COLUMNS:
             assert _column_total(postgres, mart, column) == _column_total(duck, mart, column)
 
@@ -280,11 +270,11 @@ def test_runs_are_recorded_in_postgres_not_in_sqlite(runs):
         materializations = cur.fetchone()[0]
     assert statuses == {"SUCCESS": 3}
     assert materializations > 30
-    home = runs["root"] / "pg_home"
+    home = runs["root"] / "pg" / "home"
     assert "DAGSTER_POSTGRES_URL" in (home / "dagster.yaml").read_text()
     assert not [p for p in home.rglob("*.db")], "SQLite storage under DAGSTER_HOME"
     # The DuckDB runs kept SQLite storage in their own home.
-    assert list((runs["root"] / "duck_home").rglob("runs.db"))
+    assert list((runs["root"] / "duck" / "home").rglob("runs.db"))
 
 
 def test_no_password_reaches_logs_metadata_or_run_storage(runs):
@@ -293,7 +283,7 @@ def test_no_password_reaches_logs_metadata_or_run_storage(runs):
     assert "cost_by_model_daily" in stored  # the runs' events are there to search
     # Every file the Postgres runs left: Dagster's home (compute logs), dlt's and dbt's state,
     # the serving folder, binary files included.
-    homes = [runs["root"] / "pg_home", runs["root"] / "pg"]
+    homes = [runs["root"] / "pg"]
     files = b"\n".join(p.read_bytes() for home in homes for p in home.rglob("*") if p.is_file())
     for password in (warehouse.password, dagster.password):
         assert password not in runs["output"]
@@ -305,18 +295,8 @@ def test_a_wrong_password_fails_with_a_clear_error_and_no_password(postgres_serv
     database = postgres_server.create_database("wrong")
     wrong = "not-" + database.password
     with start_simulator(SimulatorConfig(seed=11, history_days=60)) as sim:
-        env = {
-            **os.environ,
-            "OPENAI_BASE_URL": sim.base_url,
-            "OPENAI_ADMIN_KEY": ADMIN_KEY,
-            "OPENAI_REQUESTS_PER_SECOND": "0",
-            "USAGE_START_DATE": str(TODAY - dt.timedelta(days=30)),
-            "WAREHOUSE_PATH": str(tmp_path / "wh" / "openai_usage.duckdb"),
-            "DAGSTER_HOME": str(tmp_path / "home"),
-            "WAREHOUSE_URL": database.url.replace(database.password, wrong),
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        }
-        env.pop("DAGSTER_POSTGRES_URL", None)
+        wrong_url = database.url.replace(database.password, wrong)
+        env = _backfill_env(sim.base_url, tmp_path, WAREHOUSE_URL=wrong_url)
         result = _backfill(env)
     output = result.stdout + result.stderr
     assert result.returncode == 1

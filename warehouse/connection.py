@@ -130,6 +130,21 @@ def connect(warehouse: Warehouse, read_only: bool = True) -> Iterator[Connection
             yield con
 
 
+def quote_identifier(name: str) -> str:
+    """`name` as an SQL identifier, quoted (the same on DuckDB and Postgres)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def base_tables(con: Connection, schema: str) -> list[str]:
+    """The base tables (not views) of `schema`, by name."""
+    rows = con.execute(
+        "select table_name from information_schema.tables"
+        " where table_schema = ? and table_type = 'BASE TABLE' order by table_name",
+        [schema],
+    ).fetchall()
+    return [name for (name,) in rows]
+
+
 def exists(warehouse: Warehouse) -> bool:
     """Whether there is anything to read: the DuckDB file exists (a server is always there)."""
     return isinstance(warehouse, PostgresUrl) or Path(warehouse).exists()

@@ -16,7 +16,12 @@ from collections.abc import Iterator
 import duckdb
 import pyarrow as pa
 
-from warehouse.connection import PostgresConnection, connect_postgres
+from warehouse.connection import (
+    PostgresConnection,
+    base_tables,
+    connect_postgres,
+    quote_identifier,
+)
 from warehouse.location import PostgresUrl
 
 # An unconstrained `numeric` in the marts is a sum of the raw decimals (DuckDB types the same sum
@@ -62,16 +67,11 @@ def _columns(con: PostgresConnection, schema: str, table: str) -> list[tuple[str
     return [(name, arrow_type(kind, precision, scale)) for name, kind, precision, scale in rows]
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def read_table(con: PostgresConnection, schema: str, table: str) -> pa.Table:
     """One Postgres table as an Arrow table with its catalog's types."""
     columns = _columns(con, schema, table)
-    rows = con.execute(
-        f"select * from {_quote(schema)}.{_quote(table)}"  # names from the catalog, quoted
-    ).fetchall()
+    name = f"{quote_identifier(schema)}.{quote_identifier(table)}"  # from the catalog, quoted
+    rows = con.execute(f"select * from {name}").fetchall()
     values = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
     arrays = [
         pa.array([_convert(v, kind) for v in column], type=kind)
@@ -91,29 +91,18 @@ def _convert(value: object, kind: pa.DataType) -> object:
     return value
 
 
-def table_names(con: PostgresConnection, schema: str) -> list[str]:
-    """The base tables (not views) of `schema`."""
-    rows = con.execute(
-        "select table_name from information_schema.tables"
-        " where table_schema = ? and table_type = 'BASE TABLE' order by table_name",
-        [schema],
-    ).fetchall()
-    return [name for (name,) in rows]
-
-
 @contextlib.contextmanager
 def copy_schema(url: PostgresUrl, schema: str) -> Iterator[duckdb.DuckDBPyConnection]:
     """An in-memory DuckDB connection holding a copy of the base tables of `schema`."""
     target = duckdb.connect()
     try:
-        target.execute(f"create schema {_quote(schema)}")
+        target.execute(f"create schema {quote_identifier(schema)}")
         with connect_postgres(url) as source:
-            for table in table_names(source, schema):
+            for table in base_tables(source, schema):
                 incoming = read_table(source, schema, table)
                 target.register("incoming", incoming)
-                target.execute(
-                    f"create table {_quote(schema)}.{_quote(table)} as select * from incoming"
-                )
+                name = f"{quote_identifier(schema)}.{quote_identifier(table)}"
+                target.execute(f"create table {name} as select * from incoming")
                 target.unregister("incoming")
         yield target
     finally:

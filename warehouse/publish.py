@@ -44,6 +44,7 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.connection import Connection, base_tables, connect, quote_identifier
 from warehouse.location import PostgresUrl, Warehouse
 
 SERVING_DB_NAME = "openai_usage.duckdb"
@@ -73,18 +74,9 @@ class Published:
     serving_db_rebuilt: bool
 
 
-def mart_names(con: duckdb.DuckDBPyConnection, schema: str = MARTS_SCHEMA) -> list[str]:
+def mart_names(con: Connection) -> list[str]:
     """The tables of schema `marts` (views and other schemas are not published)."""
-    rows = con.execute(
-        "select table_name from information_schema.tables"
-        " where table_schema = ? and table_type = 'BASE TABLE' order by table_name",
-        [schema],
-    ).fetchall()
-    return [name for (name,) in rows]
-
-
-def _quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    return base_tables(con, MARTS_SCHEMA)
 
 
 def _quote_literal(text: str) -> str:
@@ -119,7 +111,7 @@ def csv_options(mart: str) -> str:
 
 def export_mart(con: duckdb.DuckDBPyConnection, mart: str, serving_dir: Path) -> int:
     """Write one mart to Parquet and CSV (each swapped in atomically); return its row count."""
-    query = f"select * from {MARTS_SCHEMA}.{_quote_identifier(mart)}"
+    query = f"select * from {MARTS_SCHEMA}.{quote_identifier(mart)}"
     parquet_file, csv_file = mart_files(mart)
     # Parquet v1 with snappy: the most widely readable flavour (Power BI, Excel, Tableau, Spark).
     _atomic_copy(
@@ -144,7 +136,7 @@ def parquet_location_sql(mart: str, published_dir: Path) -> str:
 
 def view_sql(mart: str, published_dir: Path) -> str:
     return (
-        f"create or replace view main.{_quote_identifier(mart)} as select * from"
+        f"create or replace view main.{quote_identifier(mart)} as select * from"
         f" read_parquet({parquet_location_sql(mart, published_dir)})"
     )
 
@@ -219,7 +211,7 @@ def _marts_source(working: Warehouse) -> Iterator[duckdb.DuckDBPyConnection]:
         with copy_schema(working, MARTS_SCHEMA) as con:
             yield con
     else:
-        with duckdb.connect(str(working), read_only=True) as con:
+        with connect(working) as con:
             yield con
 
 
