@@ -4,12 +4,19 @@ Dagster keeps every run's event log for good, and Dagster OSS has no retention s
 daily run that is several megabytes a day in `DAGSTER_HOME` (README, *Run history*). The
 `prune_run_history` job, scheduled daily, deletes old runs with `DagsterInstance.delete_run`.
 
-A run is kept, whatever its age, while it holds the latest materialization of any asset
-partition: the UI's partition status, an asset's last materialization and its lineage read that
-event, and without it a partition would show as never materialized. So a run goes once every
-partition it materialized has been materialized again by a later run (a re-run of the same days,
-the next hourly refresh), or when it materialized nothing (a failed run). A daily run is the
-last to load the oldest day of its window (assets/schedules.py), so daily runs stay.
+A run that holds the latest materialization of any asset partition is not deleted: the UI's
+partition status, an asset's last materialization and its lineage read that event, and without
+it a partition would show as never materialized. So a run goes once every partition it
+materialized has been materialized again by a later run (a re-run of the same days, the next
+hourly refresh), or when it materialized nothing (a failed run). A daily run is the last to load
+the oldest day of its window (assets/schedules.py), so daily runs are never deleted.
+
+They are trimmed instead: past the same age, a run that still holds latest materializations
+keeps its record, those materialization events, its run-status events and the latest evaluation
+of any asset check it holds; everything else it stored goes (step events, logs, superseded
+materializations and check results, captured stdout/stderr). The run is tagged
+`retention/trimmed` so the next pruning passes over it. Storage then grows by what the latest
+materializations of a new day take, not by whole runs.
 
 `delete_run` removes a run's record and events, but leaves three things behind, which are removed
 with it here: with SQLite storage the run's own event file, emptied but as large as before
@@ -28,15 +35,24 @@ import dagster as dg
 
 # Longest list of storage ids asked for in one query (SQLite allows 32,766 bound parameters).
 _STORAGE_ID_BATCH = 500
+# Set on a run once trimmed (module docstring), with the day it was.
+TRIMMED_TAG = "retention/trimmed"
 _FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
 
 
 @dataclass(frozen=True)
 class RunAge:
-    """A run as retention sees it: when it finished (None while queued or in progress)."""
+    """A run as retention sees it: when it finished (None while queued or in progress), and
+    whether an earlier pruning already trimmed it."""
 
     run_id: str
     finished_at: dt.datetime | None
+    trimmed: bool = False
+
+
+def _expired(run: RunAge, now: dt.datetime, retention_days: int) -> bool:
+    cutoff = now - dt.timedelta(days=retention_days)
+    return retention_days > 0 and run.finished_at is not None and run.finished_at < cutoff
 
 
 def runs_to_delete(
@@ -44,15 +60,22 @@ def runs_to_delete(
 ) -> list[str]:
     """The runs to delete: finished more than `retention_days` before `now`, and holding the
     latest materialization of no asset partition. `retention_days` 0 deletes nothing."""
-    if retention_days <= 0:
-        return []
-    cutoff = now - dt.timedelta(days=retention_days)
     return [
         run.run_id
         for run in runs
-        if run.finished_at is not None
-        and run.finished_at < cutoff
-        and run.run_id not in latest_holders
+        if _expired(run, now, retention_days) and run.run_id not in latest_holders
+    ]
+
+
+def runs_to_trim(
+    runs: Iterable[RunAge], latest_holders: set[str], now: dt.datetime, retention_days: int
+) -> list[str]:
+    """The runs to trim: as old as the runs to delete, but holding a latest materialization,
+    and not trimmed yet. `retention_days` 0 trims nothing."""
+    return [
+        run.run_id
+        for run in runs
+        if _expired(run, now, retention_days) and run.run_id in latest_holders and not run.trimmed
     ]
 
 
@@ -61,38 +84,40 @@ def finished_runs(instance: dg.DagsterInstance) -> list[RunAge]:
     started, e.g. canceled in the queue)."""
     ages = []
     for record in instance.get_run_records(dg.RunsFilter(statuses=_FINISHED)):
+        run = record.dagster_run
         ended = record.end_time or record.update_timestamp.timestamp()
-        ages.append(RunAge(record.dagster_run.run_id, dt.datetime.fromtimestamp(ended, dt.UTC)))
+        finished_at = dt.datetime.fromtimestamp(ended, dt.UTC)
+        ages.append(RunAge(run.run_id, finished_at, TRIMMED_TAG in run.tags))
     return ages
 
 
-def latest_materialization_runs(instance: dg.DagsterInstance) -> set[str]:
+def latest_materializations(instance: dg.DagsterInstance) -> dict[str, set[int]]:
     """The runs holding the latest materialization of some asset partition (or of an asset
-    without partitions)."""
-    holders: set[str] = set()
+    without partitions), each with the storage ids of those events."""
+    held: dict[str, set[int]] = {}
     for key in instance.get_asset_keys():
-        latest = instance.get_latest_materialization_event(key)
-        if latest is not None and latest.run_id:
-            holders.add(latest.run_id)
         by_partition = instance.get_latest_storage_id_by_partition(
             key, dg.DagsterEventType.ASSET_MATERIALIZATION
         )
-        holders |= _run_ids(instance, key, sorted(set(by_partition.values())))
-    holders.discard("")  # materializations reported outside any run
-    return holders
+        latest = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=key), limit=1)
+        storage_ids = set(by_partition.values()) | {r.storage_id for r in latest.records}
+        for run_id, storage_id in _runs_of(instance, key, sorted(storage_ids)):
+            held.setdefault(run_id, set()).add(storage_id)
+    held.pop("", None)  # materializations reported outside any run
+    return held
 
 
-def _run_ids(
+def _runs_of(
     instance: dg.DagsterInstance, key: dg.AssetKey, storage_ids: Sequence[int]
-) -> set[str]:
-    run_ids: set[str] = set()
+) -> list[tuple[str, int]]:
+    found: list[tuple[str, int]] = []
     for start in range(0, len(storage_ids), _STORAGE_ID_BATCH):
         batch = storage_ids[start : start + _STORAGE_ID_BATCH]
         records = instance.fetch_materializations(
             dg.AssetRecordsFilter(asset_key=key, storage_ids=batch), limit=len(batch)
         ).records
-        run_ids |= {record.run_id for record in records}
-    return run_ids
+        found += [(record.run_id, record.storage_id) for record in records]
+    return found
 
 
 def delete_run(instance: dg.DagsterInstance, run_id: str) -> None:
@@ -101,6 +126,63 @@ def delete_run(instance: dg.DagsterInstance, run_id: str) -> None:
     instance.compute_log_manager.delete_logs(prefix=[run_id])
     _delete_check_executions(instance, run_id)
     _delete_sqlite_run_file(instance, run_id)
+
+
+def trim_run(instance: dg.DagsterInstance, run_id: str, kept_materializations: set[int]) -> None:
+    """Keep of `run_id` its record and what the module docstring lists; delete the rest."""
+    instance.compute_log_manager.delete_logs(prefix=[run_id])
+    _trim_events(instance, run_id, kept_materializations)
+    _delete_sqlite_run_file(instance, run_id)
+    instance.add_run_tags(run_id, {TRIMMED_TAG: dt.datetime.now(dt.UTC).date().isoformat()})
+
+
+def _trim_events(instance: dg.DagsterInstance, run_id: str, kept: set[int]) -> None:
+    # Dagster 1.13 has no public call to delete some of a run's events. With SQLite storage these
+    # tables are the index shared by all runs (asset, check and run-status events are mirrored
+    # there; the rest lives in the run's own file, removed whole); with Postgres they hold
+    # every event.
+    import sqlalchemy as sa
+    from dagster._core.events import EVENT_TYPE_TO_PIPELINE_RUN_STATUS
+    from dagster._core.storage.event_log import SqlEventLogStorage
+    from dagster._core.storage.event_log.schema import (
+        AssetCheckExecutionsTable as checks,
+    )
+    from dagster._core.storage.event_log.schema import (
+        AssetEventTagsTable as tags,
+    )
+    from dagster._core.storage.event_log.schema import (
+        SqlEventLogStorageTable as events,
+    )
+
+    storage = instance.event_log_storage
+    if not isinstance(storage, SqlEventLogStorage):
+        return
+    statuses = [event_type.value for event_type in EVENT_TYPE_TO_PIPELINE_RUN_STATUS]
+    latest_checks = sa.select(sa.func.max(checks.c.id)).group_by(
+        checks.c.asset_key, checks.c.check_name
+    )
+    with storage.index_connection() as conn:
+        kept_checks = conn.execute(
+            sa.select(checks.c.id, checks.c.evaluation_event_storage_id).where(
+                checks.c.run_id == run_id, checks.c.id.in_(latest_checks)
+            )
+        ).fetchall()
+        conn.execute(
+            checks.delete().where(
+                checks.c.run_id == run_id, checks.c.id.notin_([row[0] for row in kept_checks])
+            )
+        )
+        keep = kept | {row[1] for row in kept_checks if row[1] is not None}
+        doomed = sa.select(events.c.id).where(
+            events.c.run_id == run_id,
+            events.c.id.notin_(sorted(keep)),
+            sa.or_(
+                events.c.dagster_event_type.is_(None),
+                events.c.dagster_event_type.notin_(statuses),
+            ),
+        )
+        conn.execute(tags.delete().where(tags.c.event_id.in_(doomed)))
+        conn.execute(events.delete().where(events.c.id.in_(doomed)))
 
 
 def _delete_check_executions(instance: dg.DagsterInstance, run_id: str) -> None:
@@ -163,34 +245,41 @@ def build_retention_job(retention_days: int) -> dg.JobDefinition:
     @dg.op(
         name="delete_old_runs",
         description=f"Deletes finished runs older than {retention_days} days (RUN_RETENTION_DAYS) "
-        "that hold the latest materialization of no asset partition.",
+        "that hold the latest materialization of no asset partition, and trims the others to "
+        "those materializations.",
     )
     def delete_old_runs(context: dg.OpExecutionContext, config: RetentionConfig) -> dg.Output:
         now = as_of(config.as_of)
         instance = context.instance
         runs = finished_runs(instance)
-        holders = latest_materialization_runs(instance)
-        doomed = runs_to_delete(runs, holders, now, retention_days)
+        held = latest_materializations(instance)
+        doomed = runs_to_delete(runs, set(held), now, retention_days)
+        trimmed = runs_to_trim(runs, set(held), now, retention_days)
         for run_id in doomed:
             delete_run(instance, run_id)
+        for run_id in trimmed:
+            trim_run(instance, run_id, held[run_id])
         context.log.info(
-            f"Deleted {len(doomed)} of {len(runs)} finished runs (older than {retention_days} "
-            f"days and superseded); {len(holders)} runs hold a latest materialization and stay"
+            f"Of {len(runs)} finished runs older than {retention_days} days: deleted "
+            f"{len(doomed)} (superseded), trimmed {len(trimmed)} to their latest "
+            f"materializations; {len(held)} runs hold a latest materialization"
         )
         return dg.Output(
             None,
             metadata={
                 "deleted_runs": len(doomed),
+                "trimmed_runs": len(trimmed),
                 "finished_runs": len(runs),
-                "runs_holding_latest_materializations": len(holders),
+                "runs_holding_latest_materializations": len(held),
                 "as_of": now.isoformat(),
             },
         )
 
     @dg.job(
         name="prune_run_history",
-        description="Deletes old finished runs from Dagster's storage (RUN_RETENTION_DAYS), "
-        "keeping every run that holds the latest materialization of an asset partition.",
+        description="Deletes old finished runs from Dagster's storage (RUN_RETENTION_DAYS); "
+        "a run holding the latest materialization of an asset partition keeps its record and "
+        "those materializations.",
     )
     def prune_run_history() -> None:
         delete_old_runs()

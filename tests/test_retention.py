@@ -10,7 +10,14 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from assets.retention import RunAge, as_of, build_retention, runs_to_delete
+from assets.retention import (
+    TRIMMED_TAG,
+    RunAge,
+    as_of,
+    build_retention,
+    runs_to_delete,
+    runs_to_trim,
+)
 from assets.schedules import partition_range_tags, refresh_job
 from assets.settings import ConfigError, Settings, parse_retention_days
 from simulator import ADMIN_KEY, SimulatorConfig, start_simulator
@@ -45,6 +52,23 @@ def test_runs_to_delete_never_takes_a_run_in_progress_nor_anything_when_disabled
     runs = [_age("queued", None), _age("old", 90)]
     assert runs_to_delete(runs, set(), NOW, 30) == ["old"]
     assert runs_to_delete(runs, set(), NOW, 0) == []
+
+
+def test_runs_to_trim_takes_old_runs_that_hold_a_latest_materialization_once():
+    runs = [
+        _age("recent-latest", 29.9),
+        _age("old", 30.1),
+        _age("old-latest", 45),
+        RunAge("old-latest-trimmed", NOW - dt.timedelta(days=45), trimmed=True),
+        _age("in-progress", None),
+    ]
+    holders = {"recent-latest", "old-latest", "old-latest-trimmed", "in-progress"}
+    assert runs_to_trim(runs, holders, NOW, 30) == ["old-latest"]
+    assert runs_to_trim(runs, holders, NOW, 0) == []
+    # A run is deleted or trimmed, never both.
+    assert not set(runs_to_trim(runs, holders, NOW, 30)) & set(
+        runs_to_delete(runs, holders, NOW, 30)
+    )
 
 
 def test_retention_days_from_the_environment():
@@ -93,6 +117,24 @@ def _index_rows(home: Path, run_id: str) -> tuple[int, int]:
         )
 
 
+def _index_event_types(home: Path, run_id: str) -> dict[str, int]:
+    with sqlite3.connect(home / "history" / "runs" / "index.db") as con:
+        rows = con.execute(
+            "select dagster_event_type, count(*) from event_logs where run_id = ? group by 1",
+            (run_id,),
+        ).fetchall()
+    return dict(rows)
+
+
+def _latest_checks(home: Path) -> set[tuple[str, str, int]]:
+    """The latest evaluation of every asset check: (asset key, check name, row id)."""
+    with sqlite3.connect(home / "history" / "runs" / "index.db") as con:
+        rows = con.execute(
+            "select asset_key, check_name, max(id) from asset_check_executions group by 1, 2"
+        ).fetchall()
+    return set(rows)
+
+
 @pytest.mark.e2e
 def test_pruning_deletes_the_superseded_run_and_keeps_the_latest(monkeypatch):
     home = Path(os.environ["DAGSTER_HOME"])
@@ -131,22 +173,50 @@ def test_pruning_deletes_the_superseded_run_and_keeps_the_latest(monkeypatch):
             prune_as_of(dt.datetime.now(dt.UTC))
             assert all(instance.get_run_by_id(run_id) for run_id in runs)
 
+            checks_before = _latest_checks(home)
+            events_before = _index_rows(home, latest)[0]
+            assert instance.all_logs(latest)
+
             # A month on: the day's first run was superseded by its re-run and goes, with its
             # events, its event file and its check rows; the runs holding the latest
-            # materializations stay.
+            # materializations are trimmed to them.
             month_on = prune_as_of(dt.datetime.now(dt.UTC) + dt.timedelta(days=31))
             (output,) = [e for e in month_on.all_node_events if e.is_successful_output]
             assert output.step_output_data.metadata["deleted_runs"].value == 2
+            assert output.step_output_data.metadata["trimmed_runs"].value == 2
             assert instance.get_run_by_id(older) is None
             assert not (home / "history" / "runs" / f"{older}.db").exists()
             assert _index_rows(home, older) == (0, 0)
             assert not (home / "storage" / older).exists()
             assert instance.all_logs(older) == []  # read again: nothing, and no error
-            assert instance.get_run_by_id(latest) and instance.get_run_by_id(only_other)
-            assert instance.all_logs(latest)
             # The earlier pruning run is old and materialized nothing: it went too.
             prunes = instance.get_run_records(dg.RunsFilter(job_name="prune_run_history"))
             assert [r.dagster_run.run_id for r in prunes] == [month_on.run_id]
+
+            # The holders keep their records, tagged; their event files, captured output,
+            # step events and superseded check results are gone.
+            for run_id in (latest, only_other):
+                assert TRIMMED_TAG in instance.get_run_by_id(run_id).tags
+                assert not (home / "history" / "runs" / f"{run_id}.db").exists()
+                assert not (home / "storage" / run_id).exists()
+                assert instance.all_logs(run_id) == []
+                kept = _index_event_types(home, run_id)
+                assert kept["ASSET_MATERIALIZATION"] > 0
+                assert set(kept) <= {
+                    "ASSET_MATERIALIZATION",
+                    "ASSET_CHECK_EVALUATION",
+                    "PIPELINE_START",
+                    "PIPELINE_SUCCESS",
+                    "PIPELINE_STARTING",
+                    "PIPELINE_ENQUEUED",
+                }, kept
+            assert _index_rows(home, latest)[0] < events_before
+            # Every asset check keeps its latest evaluation.
+            assert _latest_checks(home) == checks_before
+            # A later pruning finds nothing more to do.
+            again = prune_as_of(dt.datetime.now(dt.UTC) + dt.timedelta(days=32))
+            (output,) = [e for e in again.all_node_events if e.is_successful_output]
+            assert output.step_output_data.metadata["trimmed_runs"].value == 0
 
             # The UI's partition status and last materialization still read right.
             mart = dg.AssetKey(["marts", "cost_by_model_daily"])
