@@ -78,8 +78,18 @@ def is_asset_check(test: Mapping[str, Any], manifest: Mapping[str, Any]) -> bool
     return attached is None or attached["config"].get("schema") == "marts"
 
 
+def group_name(node: Mapping[str, Any]) -> str | None:
+    """A dbt model's or seed's asset group in the UI: the warehouse schema it is built in
+    (staging, intermediate, marts, seeds), so the UI groups assets as BI tools see them."""
+    return node["config"].get("schema")
+
+
 class Translator(DagsterDbtTranslator):
-    """dagster-dbt's translator, with asset checks only for the tests `is_asset_check` picks."""
+    """dagster-dbt's translator: asset groups by schema, and asset checks only for the tests
+    `is_asset_check` picks."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return group_name(dbt_resource_props)
 
     def get_asset_check_spec(
         self,
