@@ -32,6 +32,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import dagster as dg
+import sqlalchemy as sa
+from dagster._core.events import EVENT_TYPE_TO_PIPELINE_RUN_STATUS
+from dagster._core.storage.event_log import SqlEventLogStorage, SqliteEventLogStorage
+from dagster._core.storage.event_log.schema import (
+    AssetCheckExecutionsTable,
+    AssetEventTagsTable,
+    SqlEventLogStorageTable,
+)
 
 # Longest list of storage ids asked for in one query (SQLite allows 32,766 bound parameters).
 _STORAGE_ID_BATCH = 500
@@ -123,90 +131,79 @@ def _runs_of(
 def delete_run(instance: dg.DagsterInstance, run_id: str) -> None:
     """`instance.delete_run`, and what it leaves behind of the run (module docstring)."""
     instance.delete_run(run_id)
-    instance.compute_log_manager.delete_logs(prefix=[run_id])
-    _delete_check_executions(instance, run_id)
-    _delete_sqlite_run_file(instance, run_id)
+    _delete_check_executions(instance, run_id, keep_latest=False)
+    _delete_run_files(instance, run_id)
 
 
 def trim_run(instance: dg.DagsterInstance, run_id: str, kept_materializations: set[int]) -> None:
     """Keep of `run_id` its record and what the module docstring lists; delete the rest."""
-    instance.compute_log_manager.delete_logs(prefix=[run_id])
-    _trim_events(instance, run_id, kept_materializations)
-    _delete_sqlite_run_file(instance, run_id)
+    kept_checks = _delete_check_executions(instance, run_id, keep_latest=True)
+    _delete_events(instance, run_id, kept_materializations | kept_checks)
+    _delete_run_files(instance, run_id)
     instance.add_run_tags(run_id, {TRIMMED_TAG: dt.datetime.now(dt.UTC).date().isoformat()})
 
 
-def _trim_events(instance: dg.DagsterInstance, run_id: str, kept: set[int]) -> None:
-    # Dagster 1.13 has no public call to delete some of a run's events. With SQLite storage these
-    # tables are the index shared by all runs (asset, check and run-status events are mirrored
-    # there; the rest lives in the run's own file, removed whole); with Postgres they hold
-    # every event.
-    import sqlalchemy as sa
-    from dagster._core.events import EVENT_TYPE_TO_PIPELINE_RUN_STATUS
-    from dagster._core.storage.event_log import SqlEventLogStorage
-    from dagster._core.storage.event_log.schema import (
-        AssetCheckExecutionsTable as checks,
-    )
-    from dagster._core.storage.event_log.schema import (
-        AssetEventTagsTable as tags,
-    )
-    from dagster._core.storage.event_log.schema import (
-        SqlEventLogStorageTable as events,
-    )
+# Dagster 1.13 has no public call to delete some of a run's events or its asset check rows: the
+# functions below use its SQL event log storage's own tables (SQLite or Postgres). With SQLite
+# they are the index shared by all runs (asset, check and run-status events are mirrored there;
+# the rest lives in the run's own file); with Postgres they hold every event.
 
+
+def _delete_check_executions(
+    instance: dg.DagsterInstance, run_id: str, keep_latest: bool
+) -> set[int]:
+    """Delete the run's asset check rows, except, with `keep_latest`, those that are the latest
+    of their check; return the storage ids of the evaluation events kept."""
+    storage = instance.event_log_storage
+    if not isinstance(storage, SqlEventLogStorage):
+        return set()
+    checks = AssetCheckExecutionsTable
+    latest = sa.select(sa.func.max(checks.c.id)).group_by(checks.c.asset_key, checks.c.check_name)
+    with storage.index_connection() as conn:
+        kept = (
+            conn.execute(
+                sa.select(checks.c.id, checks.c.evaluation_event_storage_id).where(
+                    checks.c.run_id == run_id, checks.c.id.in_(latest)
+                )
+            ).fetchall()
+            if keep_latest
+            else []
+        )
+        conn.execute(
+            checks.delete().where(
+                checks.c.run_id == run_id, checks.c.id.notin_([row[0] for row in kept])
+            )
+        )
+    return {row[1] for row in kept if row[1] is not None}
+
+
+def _delete_events(instance: dg.DagsterInstance, run_id: str, keep: set[int]) -> None:
+    """Delete the run's events but those with a storage id in `keep` and its run-status events
+    (with their asset event tags)."""
     storage = instance.event_log_storage
     if not isinstance(storage, SqlEventLogStorage):
         return
+    events = SqlEventLogStorageTable
     statuses = [event_type.value for event_type in EVENT_TYPE_TO_PIPELINE_RUN_STATUS]
-    latest_checks = sa.select(sa.func.max(checks.c.id)).group_by(
-        checks.c.asset_key, checks.c.check_name
+    doomed = sa.select(events.c.id).where(
+        events.c.run_id == run_id,
+        events.c.id.notin_(sorted(keep)),
+        sa.or_(events.c.dagster_event_type.is_(None), events.c.dagster_event_type.notin_(statuses)),
     )
     with storage.index_connection() as conn:
-        kept_checks = conn.execute(
-            sa.select(checks.c.id, checks.c.evaluation_event_storage_id).where(
-                checks.c.run_id == run_id, checks.c.id.in_(latest_checks)
-            )
-        ).fetchall()
-        conn.execute(
-            checks.delete().where(
-                checks.c.run_id == run_id, checks.c.id.notin_([row[0] for row in kept_checks])
-            )
-        )
-        keep = kept | {row[1] for row in kept_checks if row[1] is not None}
-        doomed = sa.select(events.c.id).where(
-            events.c.run_id == run_id,
-            events.c.id.notin_(sorted(keep)),
-            sa.or_(
-                events.c.dagster_event_type.is_(None),
-                events.c.dagster_event_type.notin_(statuses),
-            ),
-        )
-        conn.execute(tags.delete().where(tags.c.event_id.in_(doomed)))
+        conn.execute(AssetEventTagsTable.delete().where(AssetEventTagsTable.c.event_id.in_(doomed)))
         conn.execute(events.delete().where(events.c.id.in_(doomed)))
 
 
-def _delete_check_executions(instance: dg.DagsterInstance, run_id: str) -> None:
-    # Dagster 1.13 has no public call for these rows; they live in the SQL event log storage's
-    # index (SQLite or Postgres) and name their run.
-    from dagster._core.storage.event_log import SqlEventLogStorage
-    from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable
+def _delete_run_files(instance: dg.DagsterInstance, run_id: str) -> None:
+    """The run's captured stdout/stderr and, with SQLite storage, its own event file.
 
-    storage = instance.event_log_storage
-    if not isinstance(storage, SqlEventLogStorage):
-        return
-    with storage.index_connection() as conn:
-        conn.execute(
-            AssetCheckExecutionsTable.delete().where(AssetCheckExecutionsTable.c.run_id == run_id)
-        )
-
-
-def _delete_sqlite_run_file(instance: dg.DagsterInstance, run_id: str) -> None:
-    # SQLite storage keeps each run's events in a file of its own; `delete_run` empties it, and
-    # SQLite files do not shrink. Dagster's own `wipe` removes these files the same way. This
-    # process forgets it set the file up, so that a later read of the run finds it missing and
-    # sets up an empty one rather than failing on a file without tables.
-    from dagster._core.storage.event_log import SqliteEventLogStorage
-
+    `delete_run` empties that file, and SQLite files do not shrink. Dagster's own `wipe` removes
+    these files the same way. This process forgets it set the file up, so that a later read of
+    the run finds it missing and sets up an empty one rather than failing on a file without
+    tables.
+    """
+    instance.compute_log_manager.delete_logs(prefix=[run_id])
     storage = instance.event_log_storage
     if not isinstance(storage, SqliteEventLogStorage):
         return
@@ -253,8 +250,9 @@ def build_retention_job(retention_days: int) -> dg.JobDefinition:
         instance = context.instance
         runs = finished_runs(instance)
         held = latest_materializations(instance)
-        doomed = runs_to_delete(runs, set(held), now, retention_days)
-        trimmed = runs_to_trim(runs, set(held), now, retention_days)
+        holders = set(held)
+        doomed = runs_to_delete(runs, holders, now, retention_days)
+        trimmed = runs_to_trim(runs, holders, now, retention_days)
         for run_id in doomed:
             delete_run(instance, run_id)
         for run_id in trimmed:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse import paths
+from warehouse import paths, publish
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TODAY = dt.datetime.now(dt.UTC).date()
@@ -222,10 +222,14 @@ class MartRows:
     __hash__ = None  # type: ignore[assignment]
 
 
+def numbers_close(x: float, y: float) -> bool:
+    """Two sums of the same numbers in another order: equal within 1e-9, relative or absolute."""
+    return math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9)
+
+
 def _rows_close(a: tuple, b: tuple) -> bool:
     return all(
-        math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9) if isinstance(x, float) else x == y
-        for x, y in zip(a, b, strict=True)
+        numbers_close(x, y) if isinstance(x, float) else x == y for x, y in zip(a, b, strict=True)
     )
 
 
@@ -234,14 +238,7 @@ def mart_fingerprint(path: Path) -> dict[str, MartRows]:
     if not path.exists():
         return {}
     with duckdb.connect(str(path), read_only=True) as con:
-        tables = [
-            row[0]
-            for row in con.execute(
-                "select table_name from information_schema.tables "
-                "where table_schema = 'marts' order by 1"
-            ).fetchall()
-        ]
-        return {table: _mart_rows(con, table) for table in tables}
+        return {table: _mart_rows(con, table) for table in publish.mart_names(con)}
 
 
 def differing_marts(a: dict[str, MartRows], b: dict[str, MartRows]) -> list[str]:

@@ -93,26 +93,27 @@ def test_the_legacy_usage_asset_exists_only_when_enabled(monkeypatch):
     assert dg.AssetKey(["raw", "legacy_usage"]) in graph.get(staging).parent_keys
 
 
-def test_schedule_requests_one_run_over_the_lookback_window(monkeypatch):
+def _scheduled_request(monkeypatch, first_day: str, when: dt.datetime):
     monkeypatch.setenv("OPENAI_ADMIN_KEY", ADMIN_KEY)
-    monkeypatch.setenv("USAGE_START_DATE", "2025-01-01")
-    when = dt.datetime(2025, 3, 10, 2, tzinfo=dt.UTC)
+    monkeypatch.setenv("USAGE_START_DATE", first_day)
     with dg.build_schedule_context(scheduled_execution_time=when) as context:
-        request = daily_refresh(context)
+        return daily_refresh(context)
+
+
+SCHEDULED = dt.datetime(2025, 3, 10, 2, tzinfo=dt.UTC)
+
+
+def test_schedule_requests_one_run_over_the_lookback_window(monkeypatch):
+    request = _scheduled_request(monkeypatch, "2025-01-01", SCHEDULED)
     assert request.tags == partition_range_tags("2025-03-07", "2025-03-10")
 
 
 def test_schedule_of_a_new_install_asks_only_for_partitions_that_exist(monkeypatch):
-    monkeypatch.setenv("OPENAI_ADMIN_KEY", ADMIN_KEY)
-    monkeypatch.setenv("USAGE_START_DATE", "2025-03-09")
-    when = dt.datetime(2025, 3, 10, 2, tzinfo=dt.UTC)
-    with dg.build_schedule_context(scheduled_execution_time=when) as context:
-        request = daily_refresh(context)
+    request = _scheduled_request(monkeypatch, "2025-03-09", SCHEDULED)
     assert request.tags == partition_range_tags("2025-03-09", "2025-03-10")
     # A tick from before the first day (a schedule evaluated for a past time) skips.
     early = dt.datetime(2025, 3, 8, 2, tzinfo=dt.UTC)
-    with dg.build_schedule_context(scheduled_execution_time=early) as context:
-        assert isinstance(daily_refresh(context), dg.SkipReason)
+    assert isinstance(_scheduled_request(monkeypatch, "2025-03-09", early), dg.SkipReason)
 
 
 def _run(defs, tags, instance):

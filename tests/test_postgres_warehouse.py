@@ -14,7 +14,6 @@ import contextlib
 import datetime as dt
 import decimal
 import json
-import math
 import os
 import subprocess
 import sys
@@ -28,6 +27,7 @@ import pytest
 from assets import retention
 from assets.checks import BILLED_MARTS, TOKEN_MARTS
 from assets.instance import storage_url
+from reliability import harness
 from simulator import ADMIN_KEY, SimulatorConfig, start_simulator
 from warehouse import publish
 from warehouse.connection import base_tables, connect_postgres
@@ -80,7 +80,7 @@ def _same(x: object, y: object) -> bool:
     """Equal, floats within a tolerance, also inside JSON text: a ratio written into JSON is
     computed from the same doubles summed in another order."""
     if isinstance(x, float) and isinstance(y, float):
-        return math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9)
+        return harness.numbers_close(x, y)
     if isinstance(x, str) and isinstance(y, str) and x != y:
         x, y = _json(x), _json(y)
         if isinstance(x, str) or isinstance(y, str):
