@@ -13,7 +13,7 @@ from dagster_dbt import DbtProject
 from assets.ingestion import DUCKDB_POOL
 from assets.partitions import SINGLE_RUN
 from assets.resources import WarehouseLock
-from warehouse import connection, paths, report
+from warehouse import connection, paths, table_facts
 
 REPORT_KEY = dg.AssetKey(["report"])
 
@@ -67,7 +67,7 @@ def with_mart_previews(events: Iterable[Any], context: dg.AssetExecutionContext)
     counts: dict[tuple[str, ...], int] = {}
     if models:
         try:
-            counts, previews = report.table_facts(paths.warehouse(), models, marts)
+            counts, previews = table_facts.table_facts(paths.warehouse(), models, marts)
         except Exception as exc:
             if not connection.is_error(exc):
                 raise
@@ -104,6 +104,10 @@ def build_report_asset(project: DbtProject, partitions: dg.PartitionsDefinition)
     def report_asset(
         context: dg.AssetExecutionContext, config: ReportConfig, warehouse_lock: WarehouseLock
     ) -> dg.MaterializeResult:
+        # Imported here: the report needs pandas and Plotly, which every other step (each run
+        # process loads these definitions) does without.
+        from warehouse import report
+
         try:
             result = report.render_report(start=_day(config.start), end=_day(config.end))
         except report.ReportError as exc:

@@ -8,10 +8,13 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 from scripts.sim_process import ready_process
 
@@ -39,6 +42,7 @@ def run_measured(task: str, args: dict[str, Any], env: dict[str, str] | None = N
     Wall time is taken around the whole process (interpreter start and imports included). CPU
     and peak RSS come from `wait4`, so they cover the worker and every child it waited for
     (dbt's subprocesses in the Dagster runs); ru_maxrss is the largest of them, not a sum.
+    The whole tree's peak (worker and children resident at once) is sampled beside it.
     """
     argv = [sys.executable, "-m", "bench.worker", task, json.dumps(args)]
     with tempfile.TemporaryFile("w+") as err:
@@ -47,8 +51,9 @@ def run_measured(task: str, args: dict[str, Any], env: dict[str, str] | None = N
         proc = subprocess.Popen(
             argv, cwd=REPO_ROOT, env=worker_env(env), stdout=subprocess.PIPE, stderr=err, text=True
         )
-        out = proc.stdout.read() if proc.stdout else ""
-        _, status, usage = os.wait4(proc.pid, 0)
+        with TreeMemory(proc.pid) as tree:
+            out = proc.stdout.read() if proc.stdout else ""
+            _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode != 0:
@@ -61,9 +66,51 @@ def run_measured(task: str, args: dict[str, Any], env: dict[str, str] | None = N
         "wall_s": wall,
         "cpu_s": usage.ru_utime + usage.ru_stime,
         "peak_rss_mb": usage.ru_maxrss / 1024,  # Linux reports KiB
+        "tree_peak_rss_mb": tree.peak_bytes / 2**20,
         "launched_at": launched_at,
         **result,
     }
+
+
+class TreeMemory:
+    """The largest sum of resident memory over a process and its descendants, sampled.
+
+    `ru_maxrss` gives one process's peak; a Dagster run's worker and its dbt subprocess are
+    resident at the same time, and what a machine must hold is their sum. Sampling every
+    `interval` seconds can miss a peak shorter than that.
+    """
+
+    def __init__(self, pid: int, interval: float = 0.1) -> None:
+        self.peak_bytes = 0
+        self._root = psutil.Process(pid)
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak_bytes = max(self.peak_bytes, _tree_rss(self._root))
+            self._stop.wait(self._interval)
+
+
+def _tree_rss(root: psutil.Process) -> int:
+    total = 0
+    try:
+        processes = [root, *root.children(recursive=True)]
+    except psutil.Error:  # the worker has exited
+        return 0
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            total += process.memory_info().rss
+    return total
 
 
 def _parse_result(out: str) -> dict:

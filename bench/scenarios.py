@@ -33,8 +33,9 @@ def stats(values: list[float]) -> dict[str, float]:
 def summarize_runs(runs: list[dict]) -> dict[str, Any]:
     """Stats of the usual metrics over repetitions of one measured run."""
     out: dict[str, Any] = {}
-    for key in ("wall_s", "cpu_s", "peak_rss_mb"):
-        out[key] = stats([r[key] for r in runs])
+    for key in ("wall_s", "cpu_s", "peak_rss_mb", "tree_peak_rss_mb"):
+        if all(key in r for r in runs):
+            out[key] = stats([r[key] for r in runs])
     if all("rows" in r for r in runs):
         out["rows"] = runs[0]["rows"]
         out["rows_per_s"] = stats([r["rows"] / r["wall_s"] for r in runs])
@@ -272,6 +273,42 @@ def end_to_end(cfg: BenchConfig, tmp: Path) -> dict[str, Any]:
     }
 
 
+# ---------------------------------------------------------------------------------------------
+# 3b. The same year's backfill with Dagster's storage in Postgres, then the warehouse too
+
+
+def postgres(cfg: BenchConfig, tmp: Path) -> dict[str, Any]:
+    """`make backfill` of the ingest range at 1h as in `end_to_end`, on a throw-away Postgres
+    server: first with Dagster's run storage there (`DAGSTER_POSTGRES_URL`, DuckDB warehouse),
+    then with the warehouse there as well (`WAREHOUSE_URL`). Each repetition gets new databases.
+    """
+    from scripts.postgres_server import postgres_server
+
+    start, end = closed_window(cfg.ingest_days)
+    days = {"first": start.isoformat(), "last": (end - dt.timedelta(days=1)).isoformat()}
+    out: dict[str, Any] = {}
+    with postgres_server() as server:
+        for name, warehouse_too in (("dagster_storage", False), ("warehouse_and_dagster", True)):
+            runs = []
+            for i in range(cfg.reps):
+                home = _dagster_home(tmp / f"{name}_{i}")
+                settings = {"DAGSTER_POSTGRES_URL": server.create_database("dagster").url}
+                if warehouse_too:
+                    settings["WAREHOUSE_URL"] = server.create_database("warehouse").url
+                with _sim(cfg) as sim:
+                    env = {
+                        **_dagster_env(home, sim.base_url, start),
+                        "OPENAI_REQUESTS_PER_SECOND": "0",
+                        **settings,
+                    }
+                    run = procs.run_measured("dagster_run", days, env)
+                runs.append(_with_stages(run))
+                _progress(f"Postgres ({name}) backfill rep {i + 1}: {run['wall_s']:.1f} s")
+                shutil.rmtree(home, ignore_errors=True)
+            out[name] = {"days": cfg.ingest_days, "width": "1h", **_stage_summary(runs)}
+    return out
+
+
 def _dagster_home(root: Path) -> Path:
     (root / "dagster_home").mkdir(parents=True)
     (root / "warehouse").mkdir()
@@ -428,5 +465,6 @@ SCENARIOS: dict[str, Callable[[BenchConfig, Path], dict[str, Any]]] = {
     "requests": request_counts,
     "growth": growth,
     "end_to_end": end_to_end,
+    "postgres": postgres,
     "ui_backfill": ui_backfill,
 }

@@ -25,12 +25,12 @@ def isolated_env(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def postgres_server():
-    """A real PostgreSQL cluster for this test session (tests/fixtures/postgres_server.py).
+    """A real PostgreSQL cluster for this test session (scripts/postgres_server.py).
 
     Missing server binaries fail the tests that need it, with how to install them: a Postgres
     warehouse that was never tested must not pass as one that was.
     """
-    from fixtures.postgres_server import PostgresMissing, find_bin_dir, postgres_server
+    from scripts.postgres_server import PostgresMissing, find_bin_dir, postgres_server
 
     try:
         find_bin_dir()

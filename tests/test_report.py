@@ -9,7 +9,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from warehouse import report
+from warehouse import report, table_facts
 
 START, END = dt.date(2025, 3, 1), dt.date(2025, 3, 10)
 TODAY = dt.date(2025, 3, 11)
@@ -252,10 +252,11 @@ def test_missing_warehouse_names_the_command_to_run(tmp_path, capsys):
     assert "make demo" in capsys.readouterr().err
 
 
-def test_table_previews_are_markdown_of_the_newest_rows(warehouse):
-    previews = report.table_previews(
-        warehouse, [("marts", "cost_by_model_daily"), ("marts", "absent")], limit=2
-    )
+def test_table_facts_count_rows_and_preview_the_newest_as_markdown(warehouse):
+    tables = [("marts", "cost_by_model_daily"), ("marts", "absent")]
+    counts, previews = table_facts.table_facts(warehouse, tables, tables, limit=2)
+    assert list(counts) == [("marts", "cost_by_model_daily")]
+    assert counts[("marts", "cost_by_model_daily")] > 2
     assert list(previews) == [("marts", "cost_by_model_daily")]
     lines = previews[("marts", "cost_by_model_daily")].splitlines()
     assert lines[0].startswith("| usage_date | model |") and len(lines) == 4

@@ -17,12 +17,14 @@ import datetime as dt
 import decimal
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 
 from warehouse.location import PostgresUrl, Warehouse, mask
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class WarehouseConnectionError(ConnectionError):
@@ -54,6 +56,9 @@ class PostgresResult:
     def df(self) -> pd.DataFrame:
         """A DataFrame typed as DuckDB's `df()` types it: dates as datetime64, decimals as
         floats (what the report's frame functions expect)."""
+        # Imported here: every run process loads the definitions, which need no pandas.
+        import pandas as pd
+
         names = [d[0] for d in self.description or ()]
         frame = pd.DataFrame.from_records(self.fetchall(), columns=names)
         for name in frame.columns:
