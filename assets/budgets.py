@@ -8,9 +8,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.ingestion import DUCKDB_POOL
 from assets.partitions import SINGLE_RUN
-from assets.resources import WarehouseLock
+from assets.resources import DUCKDB_POOL, WarehouseLock
 from assets.settings import Settings
 from warehouse import budgets as budget_config
 from warehouse.connection import connect

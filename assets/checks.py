@@ -23,8 +23,7 @@ from typing import Any
 
 import dagster as dg
 
-from assets.ingestion import DUCKDB_POOL
-from assets.resources import WarehouseLock
+from assets.resources import DUCKDB_POOL, WarehouseLock
 from warehouse import paths
 from warehouse.connection import Connection, connect
 from warehouse.markdown import markdown_table

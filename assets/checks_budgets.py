@@ -13,8 +13,7 @@ from typing import Any
 
 import dagster as dg
 
-from assets.ingestion import DUCKDB_POOL
-from assets.resources import WarehouseLock
+from assets.resources import DUCKDB_POOL, WarehouseLock
 from assets.settings import Settings
 from warehouse.connection import connect
 from warehouse.markdown import markdown_table

@@ -22,10 +22,9 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from assets.ingestion import DUCKDB_POOL
 from assets.partitions import SINGLE_RUN
 from assets.report import with_mart_previews
-from assets.resources import WarehouseLock
+from assets.resources import DUCKDB_POOL, WarehouseLock
 from warehouse import paths
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_models"

@@ -18,6 +18,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 
 from assets.partitions import SINGLE_RUN
 from assets.resources import (
+    DUCKDB_POOL,
     OpenAIAdminResource,
     UnusableKeyError,
     WarehouseLock,
@@ -36,7 +37,6 @@ from warehouse import queries
 from warehouse.location import Warehouse
 from warehouse.markdown import markdown_table
 
-DUCKDB_POOL = "duckdb"
 USAGE_KEY = dg.AssetKey(["raw", "completions_usage"])
 
 

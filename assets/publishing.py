@@ -12,10 +12,9 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtProject
 
-from assets.ingestion import DUCKDB_POOL
 from assets.partitions import SINGLE_RUN
 from assets.report import mart_keys
-from assets.resources import WarehouseLock
+from assets.resources import DUCKDB_POOL, WarehouseLock
 from warehouse import paths, publish
 
 SERVING_KEY = dg.AssetKey(["serving", "bi_files"])

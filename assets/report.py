@@ -10,9 +10,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtProject
 
-from assets.ingestion import DUCKDB_POOL
 from assets.partitions import SINGLE_RUN
-from assets.resources import WarehouseLock
+from assets.resources import DUCKDB_POOL, WarehouseLock
 from warehouse import connection, paths, table_facts
 
 REPORT_KEY = dg.AssetKey(["report"])

@@ -22,6 +22,10 @@ from pipelines.openai_admin.settings import ADMIN_KEYS_URL
 from warehouse import paths
 from warehouse.destination import destination
 
+# The Dagster pool of every step that writes the working warehouse (or reads it: a DuckDB reader
+# blocks the writer). `.dagster_home/dagster.yaml` limits pools to one step at a time.
+DUCKDB_POOL = "duckdb"
+
 
 class OrganizationKey(dg.Config):
     """One organization: its configured name, and its admin key (given as an `EnvVar`)."""

@@ -72,9 +72,6 @@ def _concurrency(suite: Suite, args: argparse.Namespace) -> Iterator[CaseResult]
 def _bad_input(suite: Suite, args: argparse.Namespace) -> Iterator[CaseResult]:
     for bad in cases.bad_inputs():
         yield cases.run_bad_input(suite, bad)
-    pending = cases.multi_org_pending()
-    if pending:
-        yield pending
 
 
 def _endurance(suite: Suite, args: argparse.Namespace) -> Iterator[CaseResult]:

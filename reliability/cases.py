@@ -427,7 +427,7 @@ def bad_inputs() -> list[BadInput]:
     s, e = CRASH_WINDOW[0].isoformat(), CRASH_WINDOW[1].isoformat()
     future = (harness.TODAY + dt.timedelta(days=5)).isoformat()
     port = _closed_port()
-    cases = [
+    return [
         BadInput(
             "non-admin key (403)",
             s,
@@ -473,25 +473,14 @@ def bad_inputs() -> list[BadInput]:
             ("USAGE_START_DATE",),
         ),
         BadInput("START not a date", "2025-13-45", e, (), ("YYYY-MM-DD",)),
+        BadInput(
+            "OPENAI_ORGANIZATIONS malformed",
+            s,
+            e,
+            (("OPENAI_ORGANIZATIONS", "{not json"),),
+            ("OPENAI_ORGANIZATIONS",),
+        ),
     ]
-    if _multi_org_landed():
-        cases.append(
-            BadInput(
-                "OPENAI_ORGANIZATIONS malformed",
-                s,
-                e,
-                (("OPENAI_ORGANIZATIONS", "{not json"),),
-                ("OPENAI_ORGANIZATIONS",),
-            )
-        )
-    return cases
-
-
-def _multi_org_landed() -> bool:
-    return any(
-        "OPENAI_ORGANIZATIONS" in path.read_text(errors="replace")
-        for path in (harness.REPO_ROOT / "assets").glob("*.py")
-    )
 
 
 def run_bad_input(suite: Suite, bad: BadInput) -> CaseResult:
@@ -522,18 +511,6 @@ def run_bad_input(suite: Suite, bad: BadInput) -> CaseResult:
         )
 
     return case()
-
-
-def multi_org_pending() -> CaseResult | None:
-    if _multi_org_landed():
-        return None
-    return CaseResult(
-        "Bad input",
-        "OPENAI_ORGANIZATIONS malformed",
-        "pending",
-        0,
-        "multi-org configuration has not landed in assets/ yet",
-    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import textwrap
 import dagster as dg
 import duckdb
 import pytest
+from fixtures.duckdb_files import V1_4_STORAGE_NUMBER, storage_version_number
 
 from assets.schedules import partition_range_tags, refresh_job
 from simulator import ADMIN_KEY, SimulatorConfig, billing, start_simulator
@@ -113,7 +114,7 @@ def test_runs_publish_for_an_open_reader_and_estimates_reconcile(sim_env):
         assert checks.get(name) is True, (name, checks.get(name))
 
     # every mart was published as Parquet and CSV next to the serving file
-    assert publish.storage_version_number(serving_db) == publish.STORAGE_VERSION_NUMBER
+    assert storage_version_number(serving_db) == V1_4_STORAGE_NUMBER
     with duckdb.connect(str(paths.warehouse_path()), read_only=True) as con:
         marts = publish.mart_names(con)
         rows = con.execute(

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from fixtures.duckdb_files import V1_4_STORAGE_NUMBER, storage_version_number
 
 from warehouse import publish
 
@@ -89,7 +90,7 @@ def test_every_mart_table_is_published_as_parquet_csv_and_a_view(published):
 def test_serving_file_is_in_a_storage_version_duckdb_1_4_reads(published):
     serving_db = published["result"].serving_db
     # DuckDB 2.0 would write 999 (v2.0.0+), which 1.x drivers reject; v1.4.0 is 67.
-    assert publish.storage_version_number(serving_db) == publish.STORAGE_VERSION_NUMBER == 67
+    assert storage_version_number(serving_db) == V1_4_STORAGE_NUMBER
     with duckdb.connect() as con:
         con.execute(f"attach '{serving_db}' as s (read_only)")
         options = con.execute(

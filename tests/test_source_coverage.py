@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import time
 from collections import Counter
 
 import pytest
@@ -232,13 +231,12 @@ def test_concurrent_endpoints_share_one_budget_and_provoke_no_429():
             now=NOW,
             requests_per_second=8,
         )
-        started = time.monotonic()
         for _ in source:
             pass
-        elapsed = time.monotonic() - started
         statuses = Counter(r.status for r in sim.requests)
+    # Unpaced, 12 requests at once would overrun the server's burst of 5 and meet 429s. (The
+    # budget's timing is tested on a fake clock above.)
     assert statuses == {200: 12}
-    assert elapsed >= (12 - settings.REQUEST_BURST) / 8 - 0.05
 
 
 def test_directory_loads_every_endpoint_and_keeps_history(tmp_path):

@@ -59,8 +59,6 @@ MANIFEST_NAME = "manifest.json"
 SERVING_DIR_VARIABLE = "openai_usage_serving_dir"
 # DuckDB 2.0 writes storage v2.0.0+ by default, which DuckDB 1.x drivers cannot read.
 STORAGE_VERSION = "v1.4.0"
-# Header version number DuckDB writes for storage v1.4.0 (bytes 12..20 of the file).
-STORAGE_VERSION_NUMBER = 67
 MARTS_SCHEMA = "marts"
 # Bumped when the view SQL changes, so an existing serving file is rebuilt.
 _VIEW_FORMAT = 1
@@ -166,15 +164,6 @@ def build_serving_db(target: Path, marts: Iterable[str], serving_dir: Path) -> N
         con.close()
         tmp.unlink(missing_ok=True)
         Path(f"{tmp}.wal").unlink(missing_ok=True)
-
-
-def storage_version_number(path: Path) -> int:
-    """The storage version number in a DuckDB file's header (67 for v1.4.0, 999 for v2.0.0+)."""
-    with path.open("rb") as handle:
-        header = handle.read(20)
-    if header[8:12] != b"DUCK":
-        raise ValueError(f"{path} is not a DuckDB database file")
-    return int.from_bytes(header[12:20], "little")
 
 
 def _read_manifest(serving_dir: Path) -> dict:
