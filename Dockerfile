@@ -47,9 +47,12 @@ COPY --from=build /app /app
 # Writable by the app user: the working folder (dlt's and dbt's state, the serving files;
 # mount a volume on /data/serving to keep those) and dbt's target folder.
 RUN mkdir -p /data && chown app:app /data /app/dbt_models/target
+# DAGSTER_EVENT_BATCH_SIZE: Dagster writes a step's per-day materializations in batches, one
+# insert each with dagster-postgres (the Makefile sets the same).
 ENV PATH=/app/.venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
-    WAREHOUSE_PATH=/data/openai_usage.duckdb
+    WAREHOUSE_PATH=/data/openai_usage.duckdb \
+    DAGSTER_EVENT_BATCH_SIZE=1000
 WORKDIR /app
 USER 10001
 EXPOSE 3030

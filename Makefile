@@ -8,6 +8,10 @@ export UV_PYTHON_DOWNLOADS := never
 # Postgres storage for Dagster (DAGSTER_POSTGRES_URL) gets a home of its own: the tracked
 # .dagster_home/dagster.yaml is the SQLite default (assets/instance.py).
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home$(if $(DAGSTER_POSTGRES_URL),/postgres)
+# A run over many days records one materialization per asset and day (about 23,700 for a year).
+# With this set, Dagster writes each asset's events of a step in batches; dagster-postgres
+# inserts a batch in one statement, SQLite storage still writes one event at a time.
+export DAGSTER_EVENT_BATCH_SIZE ?= 1000
 RUN := $(UV) run --frozen --no-sync
 PY := $(RUN) python
 

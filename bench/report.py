@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.scenarios import STAGES
+
 
 def _mmm(s: dict[str, float] | None, fmt: str = "{:.2f}", scale: float = 1.0) -> str:
     """`median (min–max)` of a stats dict."""
@@ -120,7 +122,9 @@ def _end_to_end(r: dict[str, Any], pg: dict[str, Any] | None = None) -> str:
         "| stage (s) | " + " | ".join(label for label, _ in columns) + " |",
         "|---" * (len(columns) + 1) + "|",
     ]
-    lines += [row(stage, lambda c, s=stage: _mmm(c["stages"][s])) for stage in b["stages"]]
+    # In the scenario's order: the results file stores the stages sorted by name.
+    stages = [stage for stage in STAGES if stage in b["stages"]]
+    lines += [row(stage, lambda c, s=stage: _mmm(c["stages"][s])) for stage in stages]
     lines += [
         row("**wall**", lambda c: f"**{_mmm(c['wall_s'])}**"),
         row("CPU", lambda c: _mmm(c["cpu_s"])),

@@ -184,8 +184,14 @@ def runs(postgres_server, tmp_path_factory):
     found: dict[str, object] = {"warehouse": warehouse, "dagster": dagster, "root": root}
     with start_simulator(SimulatorConfig(seed=11, history_days=60)) as sim:
         duck_env = _backfill_env(sim.base_url, root / "duck")
+        # Event batches as `make` sets them: dagster-postgres inserts a step's per-day
+        # materializations in one statement.
         pg_env = _backfill_env(
-            sim.base_url, root / "pg", WAREHOUSE_URL=warehouse.url, DAGSTER_POSTGRES_URL=dagster.url
+            sim.base_url,
+            root / "pg",
+            WAREHOUSE_URL=warehouse.url,
+            DAGSTER_POSTGRES_URL=dagster.url,
+            DAGSTER_EVENT_BATCH_SIZE="1000",
         )
         outputs = []
 
@@ -311,6 +317,16 @@ def test_retention_trims_a_run_in_postgres_storage_to_its_latest_materialization
         assert instance.get_materialized_partitions(mart) == partitions
         assert retention.latest_materializations(instance) == held
         assert retention.TRIMMED_TAG in instance.get_run_by_id(holder).tags
+
+
+def test_batched_event_writes_record_every_day_of_the_range(runs, monkeypatch):
+    """With the events written in batches, each day of the range is still its own materialized
+    partition of every asset, raw tables and marts alike."""
+    monkeypatch.setenv("DAGSTER_POSTGRES_URL", storage_url(runs["dagster"].url))
+    days = {str(START + dt.timedelta(days=n)) for n in range((END - START).days + 1)}
+    with dg.DagsterInstance.from_config(str(runs["root"] / "pg" / "home")) as instance:
+        for key in (["raw", "completions_usage"], ["marts", "cost_by_model_daily"], ["report"]):
+            assert instance.get_materialized_partitions(dg.AssetKey(key)) == days, key
 
 
 def test_no_password_reaches_logs_metadata_or_run_storage(runs):
