@@ -23,7 +23,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import charts, report, scenarios
+from bench import charts, procs, report, scenarios
 from bench.config import BenchConfig
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -82,7 +82,9 @@ def run(cfg: BenchConfig, only: list[str], keep: dict[str, Any] | None = None) -
             try:
                 outcome = scenarios.SCENARIOS[name](cfg, Path(tmp))
             except Exception as exc:  # noqa: BLE001 - reported in the results, run goes on
-                outcome = {"error": f"{type(exc).__name__}: {str(exc)[-1500:]}"}
+                error = f"{type(exc).__name__}: {str(exc)[-1500:]}"
+                # Without this machine's folders: the results file is committed.
+                outcome = {"error": error.replace(f"{procs.REPO_ROOT}/", "").replace(tmp, "TMP")}
                 scenarios._progress(f"scenario {name} FAILED: {outcome['error'][-300:]}")
             outcome["scenario_wall_s"] = time.perf_counter() - t0
             outcome["config"] = cfg.as_dict()  # partial reruns may use other settings
@@ -95,8 +97,6 @@ def run(cfg: BenchConfig, only: list[str], keep: dict[str, Any] | None = None) -
 
 def profile_ingest(cfg: BenchConfig, out: Path) -> None:
     """pyinstrument over the dlt ingest of the ingest range, against recorded pages."""
-    from bench import procs
-
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp_name:
         tmp = Path(tmp_name)
         start, end = scenarios.closed_window(cfg.ingest_days)
