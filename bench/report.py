@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.scenarios import STAGES
+from bench.scenarios import POSTGRES_VARIANTS, STAGES
 
 
 def _mmm(s: dict[str, float] | None, fmt: str = "{:.2f}", scale: float = 1.0) -> str:
@@ -106,10 +106,7 @@ def _end_to_end(r: dict[str, Any], pg: dict[str, Any] | None = None) -> str:
     b, d = r["backfill"], r["daily"]
     columns = [(f"backfill of {b['days']} days, SQLite run storage, DuckDB warehouse", b)]
     if pg:
-        columns += [
-            ("same, Postgres run storage", pg["dagster_storage"]),
-            ("same, Postgres run storage and warehouse", pg["warehouse_and_dagster"]),
-        ]
+        columns += [(f"same, {label}", pg[key]) for key, (label, _) in POSTGRES_VARIANTS.items()]
     columns.append((f"daily run, {d['lookback_days']}-day lookback (latency + rate limit)", d))
     runs = [c for _, c in columns]
 
@@ -217,15 +214,12 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     pg = sc.get("postgres")
     if pg and ing:
         script = ing["variants"]["cookbook_live"]["wall_s"]["median"]
-        for key, label in (
-            ("dagster_storage", "Postgres run storage"),
-            ("warehouse_and_dagster", "Postgres run storage and warehouse"),
-        ):
+        for key, (label, _) in POSTGRES_VARIANTS.items():
             value = pg[key]["wall_s"]["median"] / script
             add(f"backfill end to end ({label}) ÷ cookbook script", value, 2.0, "{:.2f}×",
                 value <= 2)  # fmt: skip
     backfills = ([e2e["backfill"]] if e2e else []) + (
-        [pg["dagster_storage"], pg["warehouse_and_dagster"]] if pg else []
+        [pg[key] for key in POSTGRES_VARIANTS] if pg else []
     )
     trees = [run["tree_peak_rss_mb"]["max"] for run in backfills if "tree_peak_rss_mb" in run]
     value = max(trees) if trees else None

@@ -277,6 +277,13 @@ def end_to_end(cfg: BenchConfig, tmp: Path) -> dict[str, Any]:
 # 3b. The same year's backfill with Dagster's storage in Postgres, then the warehouse too
 
 
+# The Postgres scenario's variants: result key -> (label, whether the warehouse is there too).
+POSTGRES_VARIANTS = {
+    "dagster_storage": ("Postgres run storage", False),
+    "warehouse_and_dagster": ("Postgres run storage and warehouse", True),
+}
+
+
 def postgres(cfg: BenchConfig, tmp: Path) -> dict[str, Any]:
     """`make backfill` of the ingest range at 1h as in `end_to_end`, on a throw-away Postgres
     server: first with Dagster's run storage there (`DAGSTER_POSTGRES_URL`, DuckDB warehouse),
@@ -288,7 +295,7 @@ def postgres(cfg: BenchConfig, tmp: Path) -> dict[str, Any]:
     days = {"first": start.isoformat(), "last": (end - dt.timedelta(days=1)).isoformat()}
     out: dict[str, Any] = {}
     with postgres_server() as server:
-        for name, warehouse_too in (("dagster_storage", False), ("warehouse_and_dagster", True)):
+        for name, (_, warehouse_too) in POSTGRES_VARIANTS.items():
             runs = []
             for i in range(cfg.reps):
                 home = _dagster_home(tmp / f"{name}_{i}")
