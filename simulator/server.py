@@ -217,6 +217,8 @@ class SimulatorState:
         # Fault injection must be reproducible, so it draws from its own seeded generator.
         self._fault_rng = random.Random(f"faults/{config.seed}")
         self._request_seq = 0
+        # Injected latency waits through this, so tests can record the delay instead of timing it.
+        self.sleep: Callable[[float], None] = time.sleep
 
     def _build_org(self, seed: int) -> Organization:
         cfg = self.config
@@ -373,7 +375,7 @@ class _Handler(BaseHTTPRequestHandler):
         record, request_id = state.log_start(method, split.path, query)
         latency = state.config.latency_ms
         if latency > 0:
-            time.sleep(latency / 1000)
+            state.sleep(latency / 1000)
         headers: dict[str, str] = {}
         try:
             body = state.dispatch(method, split.path, query, self.headers.get("Authorization"))
@@ -419,6 +421,10 @@ class SimulatorHandle:
     def org_for(self, admin_key: str) -> Organization:
         """The organization served under ``admin_key`` (see ``SimulatorConfig.organizations``)."""
         return self._state.org_for(admin_key)
+
+    def wait_with(self, sleep: Callable[[float], None]) -> None:
+        """Replace how injected latency waits, so a test can record the delay it asks for."""
+        self._state.sleep = sleep
 
     def restate(self, days: int, seed: int = 1, admin_key: str | None = None) -> list[int]:
         """Revise the last ``days`` UTC days (today included) of one organization: numbers

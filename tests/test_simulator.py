@@ -605,13 +605,16 @@ def test_fail_next_injects_exactly_the_given_statuses(sim):
 
 
 def test_latency_delays_every_answer(sim):
+    waits: list[float] = []
+    sim.wait_with(waits.append)
     sim.config.latency_ms = 150
     try:
-        started = time.perf_counter()
-        get(sim, "/organization/users")
-        assert time.perf_counter() - started >= 0.15
+        assert get(sim, "/organization/users").status_code == 200
+        assert get(sim, "/organization/projects").status_code == 200
     finally:
         sim.config.latency_ms = 0
+        sim.wait_with(time.sleep)
+    assert waits == [0.15, 0.15]
 
 
 def test_error_rate_is_seeded():
