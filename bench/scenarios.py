@@ -234,23 +234,12 @@ def _request_summary(runs: list[dict]) -> dict[str, Any]:
 
 def end_to_end(cfg: BenchConfig, tmp: Path) -> dict[str, Any]:
     """`make backfill` of the ingest range at 1h, then the daily run (3-day lookback)."""
-    start, end = closed_window(cfg.ingest_days)
+    start, _ = closed_window(cfg.ingest_days)
     backfills = []
     home = None
     for i in range(cfg.reps):
         home = _dagster_home(tmp / f"e2e_{i}")
-        with _sim(cfg) as sim:
-            # An API without latency or rate limit, and no client-side pacing either (as the
-            # script and the ingest scenario): what the pipeline itself costs. The daily run
-            # below has both, with the pipeline's default budget.
-            env = {**_dagster_env(home, sim.base_url, start), "OPENAI_REQUESTS_PER_SECOND": "0"}
-            run = procs.run_measured(
-                "dagster_run",
-                {"first": start.isoformat(), "last": (end - dt.timedelta(days=1)).isoformat()},
-                env,
-            )
-        backfills.append(_with_stages(run))
-        _progress(f"e2e backfill rep {i + 1}: {run['wall_s']:.1f} s")
+        backfills.append(_year_backfill(cfg, home, {}, f"e2e backfill rep {i + 1}"))
         if i + 1 < cfg.reps:
             shutil.rmtree(home, ignore_errors=True)
     assert home is not None
@@ -291,8 +280,6 @@ def postgres(cfg: BenchConfig, tmp: Path) -> dict[str, Any]:
     """
     from scripts.postgres_server import postgres_server
 
-    start, end = closed_window(cfg.ingest_days)
-    days = {"first": start.isoformat(), "last": (end - dt.timedelta(days=1)).isoformat()}
     out: dict[str, Any] = {}
     with postgres_server() as server:
         for name, (_, warehouse_too) in POSTGRES_VARIANTS.items():
@@ -302,18 +289,32 @@ def postgres(cfg: BenchConfig, tmp: Path) -> dict[str, Any]:
                 settings = {"DAGSTER_POSTGRES_URL": server.create_database("dagster").url}
                 if warehouse_too:
                     settings["WAREHOUSE_URL"] = server.create_database("warehouse").url
-                with _sim(cfg) as sim:
-                    env = {
-                        **_dagster_env(home, sim.base_url, start),
-                        "OPENAI_REQUESTS_PER_SECOND": "0",
-                        **settings,
-                    }
-                    run = procs.run_measured("dagster_run", days, env)
-                runs.append(_with_stages(run))
-                _progress(f"Postgres ({name}) backfill rep {i + 1}: {run['wall_s']:.1f} s")
+                runs.append(
+                    _year_backfill(cfg, home, settings, f"Postgres ({name}) backfill rep {i + 1}")
+                )
                 shutil.rmtree(home, ignore_errors=True)
             out[name] = {"days": cfg.ingest_days, "width": "1h", **_stage_summary(runs)}
     return out
+
+
+def _year_backfill(cfg: BenchConfig, home: Path, settings: dict[str, str], label: str) -> dict:
+    """One `make backfill` of the closed ingest range at 1h into `home`, split into stages.
+
+    The API has no latency or rate limit and the client no pacing either (as the script and the
+    ingest scenario): what the pipeline itself costs. `settings` adds environment variables
+    (Postgres storage or warehouse).
+    """
+    start, end = closed_window(cfg.ingest_days)
+    days = {"first": start.isoformat(), "last": (end - dt.timedelta(days=1)).isoformat()}
+    with _sim(cfg) as sim:
+        env = {
+            **_dagster_env(home, sim.base_url, start),
+            "OPENAI_REQUESTS_PER_SECOND": "0",
+            **settings,
+        }
+        run = procs.run_measured("dagster_run", days, env)
+    _progress(f"{label}: {run['wall_s']:.1f} s")
+    return _with_stages(run)
 
 
 def _dagster_home(root: Path) -> Path:
