@@ -10,7 +10,14 @@ from collections import Counter
 import pytest
 from fixtures.dlt_pipelines import new_pipeline, query
 
-from pipelines.openai_admin import helpers, openai_directory, openai_usage, schemas, settings
+from pipelines.openai_admin import (
+    families,
+    openai_directory,
+    openai_usage,
+    pacing,
+    schemas,
+    settings,
+)
 from simulator import ADMIN_KEY, SimulatorConfig, start_simulator
 from simulator.families import FAMILIES
 
@@ -54,17 +61,7 @@ def loaded(sim, tmp_path_factory):
 def test_every_usage_family_loads_every_dimension_and_counter(sim, loaded, family):
     table = f"{family}_usage"
     spec = FAMILIES[family]
-    schema = {
-        "embeddings": schemas.EMBEDDINGS_USAGE,
-        "moderations": schemas.MODERATIONS_USAGE,
-        "images": schemas.IMAGES_USAGE,
-        "audio_speeches": schemas.AUDIO_SPEECHES_USAGE,
-        "audio_transcriptions": schemas.AUDIO_TRANSCRIPTIONS_USAGE,
-        "vector_stores": schemas.VECTOR_STORES_USAGE,
-        "code_interpreter_sessions": schemas.CODE_INTERPRETER_SESSIONS_USAGE,
-        "file_search_calls": schemas.FILE_SEARCH_CALLS_USAGE,
-        "web_search_calls": schemas.WEB_SEARCH_CALLS_USAGE,
-    }[family]
+    schema = families.BY_NAME[family].schema
     assert set(spec.dimensions) | set(spec.counters) <= set(schema.names)
     assert settings.USAGE_GROUP_BY[family] == list(spec.dimensions)
     assert set(schema.names) - {"_deleted"} <= _columns(loaded, table)
@@ -155,18 +152,18 @@ def test_rate_budget_queues_callers_at_the_configured_pace():
     def sleep(seconds: float) -> None:
         slept.append(seconds)
 
-    budget = helpers.RateBudget(2.0, burst=2, clock=lambda: clock[0], sleep=sleep)
+    budget = pacing.RateBudget(2.0, burst=2, clock=lambda: clock[0], sleep=sleep)
     waits = [budget.reserve() for _ in range(5)]
     assert waits == [0.0, 0.0, 0.5, 1.0, 1.5]  # the burst, then one every 1/rate seconds
     clock[0] = 10.0
     budget.acquire()
     assert slept == []  # refilled meanwhile
-    assert helpers.RateBudget(None).reserve() == 0.0
+    assert pacing.RateBudget(None).reserve() == 0.0
 
 
 def test_a_429_halves_the_rate_and_holds_every_caller_for_retry_after():
     clock = [0.0]
-    budget = helpers.RateBudget(8.0, burst=1, clock=lambda: clock[0], sleep=lambda _: None)
+    budget = pacing.RateBudget(8.0, burst=1, clock=lambda: clock[0], sleep=lambda _: None)
     assert budget.reserve() == 0.0
     budget.throttled(retry_after=3.0)
     assert budget.rate == 4.0
@@ -184,12 +181,12 @@ def test_a_429_halves_the_rate_and_holds_every_caller_for_retry_after():
 
 def test_an_unlimited_budget_paces_itself_once_throttled_and_a_slow_pace_is_kept():
     clock = [0.0]
-    budget = helpers.RateBudget(None, clock=lambda: clock[0], sleep=lambda _: None)
+    budget = pacing.RateBudget(None, clock=lambda: clock[0], sleep=lambda _: None)
     assert budget.reserve() == 0.0
     budget.throttled(retry_after=1.0)
     assert budget.rate == settings.REQUESTS_PER_SECOND / 2
     assert budget.reserve() == 1.0
-    legacy = helpers.RateBudget(1 / 12, clock=lambda: clock[0], sleep=lambda _: None)
+    legacy = pacing.RateBudget(1 / 12, clock=lambda: clock[0], sleep=lambda _: None)
     clock[0] = 10.0
     legacy.throttled(retry_after=None)
     assert legacy.rate == 1 / 12  # the floor never makes a slow endpoint faster
