@@ -14,7 +14,16 @@ from assets.ingestion import rows_by_period
 from assets.schedules import lookback_range, partition_range_tags
 from assets.settings import ConfigError, Settings, parse_flag, parse_request_rate
 from pipelines.model_prices import price_rates, price_rows
-from pipelines.openai_admin import helpers, schemas, settings
+from pipelines.openai_admin import (
+    client,
+    directory,
+    errors,
+    families,
+    pages,
+    schemas,
+    settings,
+    windows,
+)
 
 UTC = dt.UTC
 
@@ -23,7 +32,7 @@ UTC = dt.UTC
 
 
 def test_align_window_widens_to_whole_utc_days():
-    w = helpers.align_window(
+    w = windows.align_window(
         dt.datetime(2025, 1, 11, 17, 31, 39, tzinfo=UTC), dt.datetime(2025, 1, 12, 1, tzinfo=UTC)
     )
     assert w.start == dt.datetime(2025, 1, 11, tzinfo=UTC)
@@ -32,14 +41,14 @@ def test_align_window_widens_to_whole_utc_days():
 
 
 def test_align_window_keeps_aligned_dates_and_treats_naive_as_utc():
-    w = helpers.align_window(dt.date(2025, 3, 1), dt.datetime(2025, 3, 2))
+    w = windows.align_window(dt.date(2025, 3, 1), dt.datetime(2025, 3, 2))
     assert (w.start_ts, w.end_ts) == (1740787200, 1740873600)
     assert w.days() == [dt.date(2025, 3, 1)]
 
 
 def test_align_window_converts_other_timezones_to_utc():
     plus2 = dt.timezone(dt.timedelta(hours=2))
-    w = helpers.align_window(
+    w = windows.align_window(
         dt.datetime(2025, 3, 2, 1, tzinfo=plus2), dt.datetime(2025, 3, 2, 3, tzinfo=plus2)
     )
     assert w.days() == [dt.date(2025, 3, 1), dt.date(2025, 3, 2)]
@@ -55,20 +64,20 @@ def test_align_window_converts_other_timezones_to_utc():
 )
 def test_align_window_rejects_bad_input(start, end, width, message):
     with pytest.raises(ValueError, match=message):
-        helpers.align_window(start, end, width)
+        windows.align_window(start, end, width)
 
 
 def test_request_end_never_asks_for_the_future():
-    w = helpers.align_window(dt.date(2025, 1, 1), dt.date(2025, 1, 3))
-    assert helpers.request_end(w, dt.datetime(2025, 2, 1, tzinfo=UTC)) == w.end_ts
+    w = windows.align_window(dt.date(2025, 1, 1), dt.date(2025, 1, 3))
+    assert windows.request_end(w, dt.datetime(2025, 2, 1, tzinfo=UTC)) == w.end_ts
     noon = dt.datetime(2025, 1, 2, 12, tzinfo=UTC)
-    assert helpers.request_end(w, noon) == int(noon.timestamp())
-    assert helpers.request_end(w, dt.datetime(2025, 1, 1, tzinfo=UTC)) is None
+    assert windows.request_end(w, noon) == int(noon.timestamp())
+    assert windows.request_end(w, dt.datetime(2025, 1, 1, tzinfo=UTC)) is None
 
 
 @pytest.mark.parametrize(("width", "limit"), [("1d", 31), ("1h", 168), ("1m", 1440)])
 def test_usage_limit_is_the_maximum_per_width(width, limit):
-    assert helpers.usage_limit(width) == limit
+    assert windows.usage_limit(width) == limit
 
 
 # -- rows -------------------------------------------------------------------------------------
@@ -83,7 +92,7 @@ def _as_page(buckets, indent=None):
     body = json.dumps(
         {"object": "page", "data": buckets, "has_more": True, "next_page": "p2"}, indent=indent
     ).encode()
-    return body, helpers.read_bucket_page(body, schemas.COMPLETIONS_USAGE)
+    return body, pages.read_bucket_page(body, families.BY_NAME["completions"].schema)
 
 
 @pytest.mark.parametrize("parse", ["dicts", "arrow", "arrow_pretty_printed"])
@@ -113,13 +122,13 @@ def test_buckets_to_arrow_keeps_nulls_new_fields_and_the_old_result_key(parse):
     ]
     if parse != "dicts":
         _, page = _as_page(buckets, indent=2 if parse == "arrow_pretty_printed" else None)
-        assert isinstance(page["data"], helpers.ArrowBuckets) and len(page["data"]) == 3
+        assert isinstance(page["data"], pages.ArrowBuckets) and len(page["data"]) == 3
         assert page["has_more"] is True and page["next_page"] == "p2"
         buckets = page["data"]
-    table = helpers.buckets_to_arrow(buckets, schemas.COMPLETIONS_USAGE, "acme")
+    table = pages.buckets_to_arrow(buckets, families.BY_NAME["completions"].schema, "acme")
     # The declared columns, then the field nobody declared, kept with its values.
-    declared = len(schemas.COMPLETIONS_USAGE)
-    assert table.schema.remove(declared) == schemas.COMPLETIONS_USAGE
+    declared = len(families.BY_NAME["completions"].schema)
+    assert table.schema.remove(declared) == families.BY_NAME["completions"].schema
     assert table.schema.field(declared) == pa.field("brand_new", pa.int64())
     assert table.column("brand_new").to_pylist() == [None, 7, None]
     assert table.num_rows == 3
@@ -138,13 +147,13 @@ def test_a_page_arrow_cannot_read_as_typed_is_left_to_the_general_parse():
     _, page = _as_page([_bucket(1735689600, [{"input_tokens": 1.0, "num_model_requests": 1}])])
     assert page is None
     body = b'{"object": "page", "data": [{"start_time": 17'
-    assert helpers.read_bucket_page(body, schemas.COMPLETIONS_USAGE) is None
-    with pytest.raises(helpers.MalformedBodyError, match="not valid JSON"):
-        helpers.parse_json_object(body, "/v1/organization/usage/completions")
+    assert pages.read_bucket_page(body, families.BY_NAME["completions"].schema) is None
+    with pytest.raises(errors.MalformedBodyError, match="not valid JSON"):
+        client.parse_json_object(body, "/v1/organization/usage/completions")
     # The general parse still loads the first one, as before.
-    table = helpers.buckets_to_arrow(
+    table = pages.buckets_to_arrow(
         [_bucket(1735689600, [{"input_tokens": 1.0, "num_model_requests": 1}])],
-        schemas.COMPLETIONS_USAGE,
+        families.BY_NAME["completions"].schema,
         "acme",
     )
     assert table.column("input_tokens").to_pylist() == [1]
@@ -163,7 +172,7 @@ def test_costs_keep_every_digit_of_the_amount():
             }
         ],
     )
-    table = helpers.buckets_to_arrow([bucket], schemas.COSTS, "acme", helpers.costs_result)
+    table = pages.buckets_to_arrow([bucket], schemas.COSTS, "acme", pages.costs_result)
     row = table.to_pylist()[0]
     assert row["amount_value"] == Decimal("0.13080438340307526")
     assert row["amount_currency"] == "usd" and row["organization_id"] == "org-x"
@@ -171,7 +180,7 @@ def test_costs_keep_every_digit_of_the_amount():
 
 def test_deletion_markers_cover_every_day_and_nothing_else():
     days = [dt.date(2025, 1, 1), dt.date(2025, 1, 2)]
-    markers = helpers.deletion_markers(days, schemas.COSTS, "acme")
+    markers = pages.deletion_markers(days, schemas.COSTS, "acme")
     assert markers.schema == schemas.COSTS
     assert markers.column("bucket_date").to_pylist() == days
     assert markers.column("organization").to_pylist() == ["acme", "acme"]
@@ -197,14 +206,14 @@ def test_deletion_markers_cover_every_day_and_nothing_else():
     ],
 )
 def test_flatten_api_key_accepts_both_owner_shapes(owner):
-    row = helpers.flatten_api_key({"id": "key_1", "name": "agent", "owner": owner}, "proj_a", "o")
+    row = directory.flatten_api_key({"id": "key_1", "name": "agent", "owner": owner}, "proj_a", "o")
     assert (row["owner_type"], row["owner_id"], row["owner_name"]) == ("user", "user-1", "Ann")
     assert row["project_id"] == "proj_a"
 
 
 def test_flatten_api_key_service_account_owner():
     owner = {"type": "service_account", "service_account": {"id": "svc_1", "name": "bot"}}
-    row = helpers.flatten_api_key({"id": "key_2", "owner": owner}, "proj_b", "o")
+    row = directory.flatten_api_key({"id": "key_2", "owner": owner}, "proj_b", "o")
     assert (row["owner_type"], row["owner_id"], row["owner_email"]) == (
         "service_account",
         "svc_1",
@@ -334,7 +343,7 @@ def test_rows_by_period_lists_days_then_rolls_up_to_months():
 
 
 def test_arrow_schema_has_marker_and_merge_key():
-    for schema in (schemas.COMPLETIONS_USAGE, schemas.COSTS):
+    for schema in (families.BY_NAME["completions"].schema, schemas.COSTS):
         assert schema.field("bucket_date").type == pa.date32()
         assert schema.field("_deleted").type == pa.bool_()
 
@@ -400,18 +409,18 @@ def test_dbt_resource_knows_its_version_without_running_dbt(monkeypatch):
 
 def test_runtime_setting_reads_dlt_runtime_variables(monkeypatch):
     monkeypatch.setenv("RUNTIME__REQUEST_TIMEOUT", "2")
-    assert helpers.runtime_setting("request_timeout", 120) == 2
+    assert client.runtime_setting("request_timeout", 120) == 2
     monkeypatch.delenv("RUNTIME__REQUEST_TIMEOUT")
-    assert helpers.runtime_setting("request_timeout", 120) == 120
+    assert client.runtime_setting("request_timeout", 120) == 120
     monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "many")
     with pytest.raises(ValueError, match="RUNTIME__REQUEST_MAX_ATTEMPTS"):
-        helpers.runtime_setting("request_max_attempts", 8)
+        client.runtime_setting("request_max_attempts", 8)
 
 
 def test_a_repeated_cursor_is_refused():
     import requests as rq
 
-    paginator = helpers.OnceCursorPaginator(
+    paginator = client.OnceCursorPaginator(
         cursor_path="next_page", cursor_param="page", has_more_path="has_more"
     )
 
@@ -424,7 +433,7 @@ def test_a_repeated_cursor_is_refused():
 
     paginator.update_state(page("p1"))
     paginator.update_state(page("p2"))
-    with pytest.raises(helpers.AdminApiError, match="twice"):
+    with pytest.raises(errors.AdminApiError, match="twice"):
         paginator.update_state(page("p1"))
 
 

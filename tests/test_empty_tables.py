@@ -25,7 +25,7 @@ import pytest
 
 from pipelines.model_prices import SCHEMA as PRICES_SCHEMA
 from pipelines.model_prices import model_prices
-from pipelines.openai_admin import openai_directory, openai_usage, schemas, settings
+from pipelines.openai_admin import families, openai_directory, openai_usage, schemas, settings
 from simulator import ADMIN_KEY, SimulatorConfig, start_simulator
 
 NOW = dt.datetime(2026, 3, 18, 15, 31, tzinfo=dt.UTC)
@@ -44,18 +44,7 @@ DIRECTORY = {
     "admin_api_keys": "organization/admin_api_keys",
     "invites": "organization/invites",
 }
-FAMILY_SCHEMAS = {
-    "completions": schemas.COMPLETIONS_USAGE,
-    "embeddings": schemas.EMBEDDINGS_USAGE,
-    "moderations": schemas.MODERATIONS_USAGE,
-    "images": schemas.IMAGES_USAGE,
-    "audio_speeches": schemas.AUDIO_SPEECHES_USAGE,
-    "audio_transcriptions": schemas.AUDIO_TRANSCRIPTIONS_USAGE,
-    "vector_stores": schemas.VECTOR_STORES_USAGE,
-    "code_interpreter_sessions": schemas.CODE_INTERPRETER_SESSIONS_USAGE,
-    "file_search_calls": schemas.FILE_SEARCH_CALLS_USAGE,
-    "web_search_calls": schemas.WEB_SEARCH_CALLS_USAGE,
-}
+FAMILY_SCHEMAS = {family.name: family.schema for family in families.FAMILIES}
 CASES = [
     *((table, "directory", pattern) for table, pattern in DIRECTORY.items()),
     *(

@@ -10,7 +10,7 @@ import pytest
 import requests
 from fixtures.dlt_pipelines import new_pipeline, query
 
-from pipelines.openai_admin import helpers, openai_legacy_usage, schemas
+from pipelines.openai_admin import legacy, openai_legacy_usage, schemas
 from simulator import ADMIN_KEY, SimulatorConfig, start_simulator
 
 NOW = dt.datetime(2026, 3, 18, 15, 31, tzinfo=dt.UTC)
@@ -113,7 +113,7 @@ def test_legacy_rows_read_every_section_and_the_2023_names():
         "a_future_section": [{"timestamp": 1699920000, "n_requests": 1}],
         "current_usage_usd": 0.0,
     }
-    table = helpers.legacy_rows(
+    table = legacy.legacy_rows(
         body, schemas.LEGACY_USAGE, "acme", dt.date(2023, 11, 14), final=True
     )
     rows = {r["section"]: r for r in table.to_pylist()}
@@ -129,7 +129,7 @@ def test_legacy_rows_read_every_section_and_the_2023_names():
 
 
 def test_legacy_rows_of_an_empty_day_is_an_empty_table():
-    table = helpers.legacy_rows(
+    table = legacy.legacy_rows(
         {"object": "list", "data": []}, schemas.LEGACY_USAGE, "acme", dt.date(2023, 1, 1), True
     )
     assert table.num_rows == 0 and table.schema == schemas.LEGACY_USAGE

@@ -16,7 +16,8 @@ from assets.partitions import daily_partitions
 from assets.resources import build_resources
 from assets.settings import ConfigError, Organization, Settings, parse_organizations
 from pipelines.openai_admin import AdminApiError, openai_usage
-from pipelines.openai_admin.helpers import MalformedBodyError, parse_json_object
+from pipelines.openai_admin.client import parse_json_object
+from pipelines.openai_admin.errors import MalformedBodyError
 from simulator import ADMIN_KEY, SimulatorConfig, start_simulator
 
 LABS_KEY = "sk-admin-labs-0000000000000000"

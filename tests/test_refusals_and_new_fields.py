@@ -27,10 +27,10 @@ from assets.resources import build_resources
 from assets.settings import Settings
 from pipelines.openai_admin import (
     AdminApiError,
-    helpers,
+    client,
+    families,
     openai_directory,
     openai_usage,
-    schemas,
     settings,
 )
 from simulator import ADMIN_KEY, SimulatorConfig, start_simulator
@@ -240,26 +240,26 @@ def _pages(*items, refusal: AdminApiError | None = None):
 
 
 def test_unless_refused_passes_pages_and_forgives_only_an_optional_refusal_before_any(caplog):
-    api = helpers.OrgClient(client=None, organization="acme")
+    api = client.OrgClient(client=None, organization="acme")
     forbidden = AdminApiError("403 on /v1/organization/invites", status=403, detail="no")
-    pages = helpers.unless_refused(api, settings.INVITES_PATH, _pages(refusal=forbidden))
+    pages = client.unless_refused(api, settings.INVITES_PATH, _pages(refusal=forbidden))
     with caplog.at_level(logging.WARNING, logger=WARNINGS_FROM):
         assert list(pages) == []
     assert ("refused", settings.INVITES_PATH) in api.notices.given
     assert "'acme'" in caplog.text and "answered 403" in caplog.text
     # Pages pass through; a refusal after one arrived would leave a partial listing: raised.
-    pages = helpers.unless_refused(api, settings.INVITES_PATH, _pages([1], refusal=forbidden))
+    pages = client.unless_refused(api, settings.INVITES_PATH, _pages([1], refusal=forbidden))
     with pytest.raises(AdminApiError):
         list(pages)
     # A required endpoint's refusal is raised as it is.
-    pages = helpers.unless_refused(api, settings.USERS_PATH, _pages(refusal=forbidden))
+    pages = client.unless_refused(api, settings.USERS_PATH, _pages(refusal=forbidden))
     with pytest.raises(AdminApiError, match="403 on"):
         list(pages)
-    assert list(helpers.unless_refused(api, settings.USERS_PATH, _pages([1], [2]))) == [[1], [2]]
+    assert list(client.unless_refused(api, settings.USERS_PATH, _pages([1], [2]))) == [[1], [2]]
 
 
 def test_notices_are_given_once_per_key():
-    notices = helpers.Notices()
+    notices = client.Notices()
     for _ in range(3):
         notices.warn(("undeclared", "organization/users", "x"), "x")
     notices.warn(("undeclared", "organization/users", "y"), "y")
@@ -337,10 +337,11 @@ def _unknown_values(path: Path) -> None:
                 [DAY_1, start, start + DAY, "realtime sessions", 0.25, "sessions"],
             ],
         )
-        for family, schema, row in (
-            ("web_search_calls", schemas.WEB_SEARCH_CALLS_USAGE, {"context_level": "maximal"}),
-            ("images", schemas.IMAGES_USAGE, {"size": "4096x4096", "source": "image.upscale"}),
+        for family, row in (
+            ("web_search_calls", {"context_level": "maximal"}),
+            ("images", {"size": "4096x4096", "source": "image.upscale"}),
         ):
+            schema = families.BY_NAME[family].schema
             row = {
                 "organization": "default",
                 "bucket_date": DAY_1,

@@ -11,7 +11,7 @@ import requests
 from fixtures.dlt_pipelines import new_pipeline, query
 
 from pipelines.openai_admin import AdminApiError, openai_directory, openai_usage
-from pipelines.openai_admin.helpers import MalformedBodyError
+from pipelines.openai_admin.errors import MalformedBodyError
 from reliability.faultproxy import FaultPlan, FaultProxy, FaultRule
 from simulator import ADMIN_KEY, PROJECT_KEY, SimulatorConfig, start_simulator
 

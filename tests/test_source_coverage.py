@@ -10,7 +10,13 @@ from collections import Counter
 import pytest
 from fixtures.dlt_pipelines import new_pipeline, query
 
-from pipelines.openai_admin import helpers, openai_directory, openai_usage, schemas, settings
+from pipelines.openai_admin import (
+    families,
+    openai_directory,
+    openai_usage,
+    schemas,
+    settings,
+)
 from simulator import ADMIN_KEY, SimulatorConfig, start_simulator
 from simulator.families import FAMILIES
 
@@ -54,17 +60,7 @@ def loaded(sim, tmp_path_factory):
 def test_every_usage_family_loads_every_dimension_and_counter(sim, loaded, family):
     table = f"{family}_usage"
     spec = FAMILIES[family]
-    schema = {
-        "embeddings": schemas.EMBEDDINGS_USAGE,
-        "moderations": schemas.MODERATIONS_USAGE,
-        "images": schemas.IMAGES_USAGE,
-        "audio_speeches": schemas.AUDIO_SPEECHES_USAGE,
-        "audio_transcriptions": schemas.AUDIO_TRANSCRIPTIONS_USAGE,
-        "vector_stores": schemas.VECTOR_STORES_USAGE,
-        "code_interpreter_sessions": schemas.CODE_INTERPRETER_SESSIONS_USAGE,
-        "file_search_calls": schemas.FILE_SEARCH_CALLS_USAGE,
-        "web_search_calls": schemas.WEB_SEARCH_CALLS_USAGE,
-    }[family]
+    schema = families.BY_NAME[family].schema
     assert set(spec.dimensions) | set(spec.counters) <= set(schema.names)
     assert settings.USAGE_GROUP_BY[family] == list(spec.dimensions)
     assert set(schema.names) - {"_deleted"} <= _columns(loaded, table)
@@ -148,53 +144,6 @@ def test_a_year_at_1h_takes_the_fewest_requests_per_endpoint():
     assert sum(seen.values()) == len(sim.requests)  # no retries, no errors
 
 
-def test_rate_budget_queues_callers_at_the_configured_pace():
-    clock = [0.0]
-    slept: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-
-    budget = helpers.RateBudget(2.0, burst=2, clock=lambda: clock[0], sleep=sleep)
-    waits = [budget.reserve() for _ in range(5)]
-    assert waits == [0.0, 0.0, 0.5, 1.0, 1.5]  # the burst, then one every 1/rate seconds
-    clock[0] = 10.0
-    budget.acquire()
-    assert slept == []  # refilled meanwhile
-    assert helpers.RateBudget(None).reserve() == 0.0
-
-
-def test_a_429_halves_the_rate_and_holds_every_caller_for_retry_after():
-    clock = [0.0]
-    budget = helpers.RateBudget(8.0, burst=1, clock=lambda: clock[0], sleep=lambda _: None)
-    assert budget.reserve() == 0.0
-    budget.throttled(retry_after=3.0)
-    assert budget.rate == 4.0
-    assert budget.reserve() == 3.0  # held for Retry-After, whatever the tokens say
-    budget.throttled(retry_after=None)
-    assert budget.rate == 4.0  # a second 429 within the second is an echo of the first
-    for second in range(6):
-        clock[0] = 3.0 + second
-        budget.throttled(retry_after=None)
-    assert budget.rate == settings.MIN_REQUESTS_PER_SECOND  # never below the floor
-    for _ in range(200):
-        budget.succeeded()
-    assert budget.rate == 8.0  # back to, and never above, the configured rate
-
-
-def test_an_unlimited_budget_paces_itself_once_throttled_and_a_slow_pace_is_kept():
-    clock = [0.0]
-    budget = helpers.RateBudget(None, clock=lambda: clock[0], sleep=lambda _: None)
-    assert budget.reserve() == 0.0
-    budget.throttled(retry_after=1.0)
-    assert budget.rate == settings.REQUESTS_PER_SECOND / 2
-    assert budget.reserve() == 1.0
-    legacy = helpers.RateBudget(1 / 12, clock=lambda: clock[0], sleep=lambda _: None)
-    clock[0] = 10.0
-    legacy.throttled(retry_after=None)
-    assert legacy.rate == 1 / 12  # the floor never makes a slow endpoint faster
-
-
 def test_a_server_slower_than_the_budget_is_matched_not_hammered():
     # The API allows 2/s; the client is configured for 10/s. A budget that does not slow down
     # gets twice as many refusals as pages here (and at 50/s runs out of retries).
@@ -235,7 +184,7 @@ def test_concurrent_endpoints_share_one_budget_and_provoke_no_429():
             pass
         statuses = Counter(r.status for r in sim.requests)
     # Unpaced, 12 requests at once would overrun the server's burst of 5 and meet 429s. (The
-    # budget's timing is tested on a fake clock above.)
+    # budget's timing is tested on a fake clock in test_pacing.py.)
     assert statuses == {200: 12}
 
 

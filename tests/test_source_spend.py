@@ -10,7 +10,7 @@ import pytest
 from fixtures.dlt_pipelines import new_pipeline, query
 
 from pipelines.openai_admin import openai_directory, settings, spend
-from pipelines.openai_admin.helpers import AdminApiError
+from pipelines.openai_admin.errors import AdminApiError
 from reliability.faultproxy import FaultPlan, FaultProxy, FaultRule
 from simulator import ADMIN_KEY, SimulatorConfig, start_simulator
 

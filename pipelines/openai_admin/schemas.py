@@ -1,11 +1,13 @@
-"""Arrow schemas of the raw usage and cost tables: the columns dlt creates in schema `raw`."""
+"""Arrow schemas of the raw cost and legacy usage tables, and the bookkeeping columns every
+bucketed table shares: the columns dlt creates in schema `raw`. The usage families' schemas are
+derived from their table in `families.py`."""
 
 import pyarrow as pa
 
 # Bookkeeping shared by every bucketed table: the organization (configured name) and the UTC
 # day, which together are the merge key a reload replaces, the bucket's own bounds as the API
 # sent them, and the hard-delete marker.
-_BUCKET = [
+BUCKET_COLUMNS = [
     ("organization", pa.string()),
     ("bucket_date", pa.date32()),
     ("start_time", pa.int64()),
@@ -13,39 +15,16 @@ _BUCKET = [
 ]
 # Whether the bucket's UTC day had closed (plus a grace period) when it was pulled: rows of the
 # open day are partial and are replaced by the next runs.
-_MARKER = [("is_final", pa.bool_()), ("_deleted", pa.bool_())]
+MARKER_COLUMNS = [("is_final", pa.bool_()), ("_deleted", pa.bool_())]
 
-COMPLETIONS_USAGE = pa.schema(
-    _BUCKET
-    + [
-        ("project_id", pa.string()),
-        ("user_id", pa.string()),
-        ("api_key_id", pa.string()),
-        ("model", pa.string()),
-        ("batch", pa.bool_()),
-        ("service_tier", pa.string()),
-        ("num_model_requests", pa.int64()),
-        ("input_tokens", pa.int64()),
-        ("output_tokens", pa.int64()),
-        ("input_cached_tokens", pa.int64()),
-        ("input_cache_write_tokens", pa.int64()),
-        ("input_uncached_tokens", pa.int64()),
-        ("input_text_tokens", pa.int64()),
-        ("output_text_tokens", pa.int64()),
-        ("input_cached_text_tokens", pa.int64()),
-        ("input_audio_tokens", pa.int64()),
-        ("input_cached_audio_tokens", pa.int64()),
-        ("output_audio_tokens", pa.int64()),
-        ("input_image_tokens", pa.int64()),
-        ("input_cached_image_tokens", pa.int64()),
-        ("output_image_tokens", pa.int64()),
-    ]
-    + _MARKER
-)
 
-COSTS = pa.schema(
-    _BUCKET
-    + [
+def bucketed(columns: list[tuple[str, pa.DataType]]) -> pa.Schema:
+    """The schema of a bucketed table whose results have `columns`."""
+    return pa.schema(BUCKET_COLUMNS + columns + MARKER_COLUMNS)
+
+
+COSTS = bucketed(
+    [
         ("project_id", pa.string()),
         ("line_item", pa.string()),
         ("api_key_id", pa.string()),
@@ -56,53 +35,6 @@ COSTS = pa.schema(
         ("quantity_unit", pa.string()),
         # Not in the spec, but present in every real costs result.
         ("organization_id", pa.string()),
-    ]
-    + _MARKER
-)
-
-
-_KEY_DIMS = [("project_id", pa.string()), ("user_id", pa.string()), ("api_key_id", pa.string())]
-_FOUR_DIMS = [*_KEY_DIMS, ("model", pa.string())]
-
-
-def _usage(columns: list[tuple[str, pa.DataType]]) -> pa.Schema:
-    return pa.schema(_BUCKET + columns + _MARKER)
-
-
-# One schema per usage family (its result schema in the spec): its group_by dimensions, then its
-# counters.
-EMBEDDINGS_USAGE = _usage(
-    [*_FOUR_DIMS, ("num_model_requests", pa.int64()), ("input_tokens", pa.int64())]
-)
-MODERATIONS_USAGE = EMBEDDINGS_USAGE
-IMAGES_USAGE = _usage(
-    [
-        *_FOUR_DIMS,
-        ("size", pa.string()),
-        ("source", pa.string()),
-        ("num_model_requests", pa.int64()),
-        ("images", pa.int64()),
-    ]
-)
-AUDIO_SPEECHES_USAGE = _usage(
-    [*_FOUR_DIMS, ("num_model_requests", pa.int64()), ("characters", pa.int64())]
-)
-AUDIO_TRANSCRIPTIONS_USAGE = _usage(
-    [*_FOUR_DIMS, ("num_model_requests", pa.int64()), ("seconds", pa.int64())]
-)
-VECTOR_STORES_USAGE = _usage([("project_id", pa.string()), ("usage_bytes", pa.int64())])
-CODE_INTERPRETER_SESSIONS_USAGE = _usage(
-    [("project_id", pa.string()), ("num_sessions", pa.int64())]
-)
-FILE_SEARCH_CALLS_USAGE = _usage(
-    [*_KEY_DIMS, ("vector_store_id", pa.string()), ("num_requests", pa.int64())]
-)
-WEB_SEARCH_CALLS_USAGE = _usage(
-    [
-        *_FOUR_DIMS,
-        ("context_level", pa.string()),
-        ("num_model_requests", pa.int64()),
-        ("num_requests", pa.int64()),
     ]
 )
 

@@ -4,6 +4,8 @@ They come from the official OpenAPI extract in simulator/spec/ and, where the sp
 states them only in prose, from the API facts in simulator/spec/README.md.
 """
 
+from .families import FAMILIES
+
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 BUCKET_SECONDS = {"1m": 60, "1h": 3600, "1d": 86400}
@@ -37,19 +39,18 @@ SPEND_ALERTS_MAX_LIMIT = 100
 
 # Endpoints an organization may not offer: a listing its key's role may not read (admin keys,
 # invites, project members and service accounts), a usage family newer than the API it talks
-# to, or spend controls (an organization without the feature, a key without the scope). A
-# refusal there (403, 404) leaves the table empty with a warning instead of failing the run
-# (`helpers.unless_refused`). The others carry the spend and the names it is reported under
-# (completions usage, costs, projects, users, project API keys, the older usage families): their
-# refusal fails the run with what to do.
+# to (`optional` in families.py), or spend controls (an organization without the feature, a key
+# without the scope). A refusal there (403, 404) leaves the table empty with a warning instead of
+# failing the run (`client.unless_refused`). The others carry the spend and the names it is
+# reported under (completions usage, costs, projects, users, project API keys, the older usage
+# families): their refusal fails the run with what to do.
 OPTIONAL_ENDPOINTS = frozenset(
     {
         INVITES_PATH,
         ADMIN_API_KEYS_PATH,
         PROJECT_SERVICE_ACCOUNTS_PATH,
         PROJECT_USERS_PATH,
-        USAGE_PATH.format(family="file_search_calls"),
-        USAGE_PATH.format(family="web_search_calls"),
+        *(USAGE_PATH.format(family=family.name) for family in FAMILIES if family.optional),
         SPEND_ALERTS_PATH,
         PROJECT_SPEND_ALERTS_PATH,
         SPEND_LIMIT_PATH,
@@ -65,22 +66,8 @@ def is_optional_refusal(endpoint: str, status: int | None) -> bool:
 
 
 # Every dimension each usage endpoint can group by (its `group_by` enum in the spec): the finest
-# grain it offers.
-# Family -> group_by; each family loads into the raw table `<family>_usage`.
-_KEY_DIMS = ["project_id", "user_id", "api_key_id"]
-USAGE_GROUP_BY: dict[str, list[str]] = {
-    "completions": [*_KEY_DIMS, "model", "batch", "service_tier"],
-    "embeddings": [*_KEY_DIMS, "model"],
-    "moderations": [*_KEY_DIMS, "model"],
-    "images": [*_KEY_DIMS, "model", "size", "source"],
-    "audio_speeches": [*_KEY_DIMS, "model"],
-    "audio_transcriptions": [*_KEY_DIMS, "model"],
-    "vector_stores": ["project_id"],
-    "code_interpreter_sessions": ["project_id"],
-    "file_search_calls": [*_KEY_DIMS, "vector_store_id"],
-    "web_search_calls": [*_KEY_DIMS, "model", "context_level"],
-}
-COMPLETIONS_GROUP_BY = USAGE_GROUP_BY["completions"]
+# grain it offers. Family -> group_by; each family loads into the raw table `<family>_usage`.
+USAGE_GROUP_BY: dict[str, list[str]] = {family.name: family.group_by for family in FAMILIES}
 COSTS_GROUP_BY = ["project_id", "line_item"]
 # Per-key costs: line_item keeps `quantity` filled; api_key_id is in the spec from 2026-05, and an
 # older API answers 400 to it, which skips the table instead of failing the load.
