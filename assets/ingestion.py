@@ -3,7 +3,7 @@
 Every asset that writes the working warehouse is in the `duckdb` pool (limit 1): DuckDB allows
 one writer process at a time (on Postgres the pool keeps the same order of steps). They also
 require `warehouse_lock`, which keeps other runs off the warehouse for the whole run
-(assets/run_lock.py).
+(warehouse/locks.py).
 """
 
 import datetime as dt

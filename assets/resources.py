@@ -15,12 +15,11 @@ from dagster_dbt import DbtCliResource
 from dagster_dlt import DagsterDltResource
 from packaging.version import Version
 
-from assets.instance import exclusive
-from assets.run_lock import run_lock, waiting_message
 from assets.settings import Settings
 from pipelines.openai_admin.settings import ADMIN_KEYS_URL
 from warehouse import paths
 from warehouse.destination import destination
+from warehouse.locks import exclusive, run_lock, waiting_message
 
 # The Dagster pool of every step that writes the working warehouse (or reads it: a DuckDB reader
 # blocks the writer). `.dagster_home/dagster.yaml` limits pools to one step at a time.
@@ -60,7 +59,7 @@ class OpenAIAdminResource(dg.ConfigurableResource):
 
 
 class WarehouseLock(dg.ConfigurableResource):
-    """The working warehouse's run lock (assets/run_lock.py), held by a run from its first step
+    """The working warehouse's run lock (warehouse/locks.py), held by a run from its first step
     to its last: every asset and check that opens the warehouse requires it, so a run started
     by the daemon, the UI or `make backfill` waits for any other run on the same warehouse."""
 

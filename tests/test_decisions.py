@@ -9,12 +9,12 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from assets.backfill import BackfillError, parse_range
 from assets.ingestion import rows_by_period
 from assets.schedules import lookback_range, partition_range_tags
 from assets.settings import ConfigError, Settings, parse_flag, parse_request_rate
 from pipelines.model_prices import price_rates, price_rows
 from pipelines.openai_admin import helpers, schemas, settings
+from scripts.backfill import BackfillError, parse_range
 
 UTC = dt.UTC
 
