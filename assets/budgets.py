@@ -8,10 +8,10 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets import budgets_config as budget_config
 from assets.partitions import SINGLE_RUN
 from assets.resources import DUCKDB_POOL, WarehouseLock
 from assets.settings import Settings
-from warehouse import budgets as budget_config
 from warehouse.connection import connect
 from warehouse.location import Warehouse
 

@@ -23,10 +23,10 @@ from typing import Any
 
 import dagster as dg
 
+from assets.metadata import markdown_table
 from assets.resources import DUCKDB_POOL, WarehouseLock
 from warehouse import paths
 from warehouse.connection import Connection, connect
-from warehouse.markdown import markdown_table
 
 FRESHNESS_KEY = dg.AssetKey(["marts", "cost_by_line_item_daily"])
 RECONCILIATION_KEY = dg.AssetKey(["marts", "cost_by_model_daily"])

@@ -16,6 +16,7 @@ import requests
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
+from assets.metadata import markdown_table, rows_by_day
 from assets.partitions import SINGLE_RUN
 from assets.resources import (
     DUCKDB_POOL,
@@ -35,7 +36,6 @@ from pipelines.openai_admin import (
 )
 from warehouse import queries
 from warehouse.location import Warehouse
-from warehouse.markdown import markdown_table
 
 USAGE_KEY = dg.AssetKey(["raw", "completions_usage"])
 
@@ -220,7 +220,7 @@ def with_rows_by_day(
     every partition shows the whole table and can find its own day (or month) in it.
     """
     for result in results:
-        rows = queries.rows_by_day(
+        rows = rows_by_day(
             warehouse, result.asset_key.path[-1], window.start.date(), window.end.date()
         )
         period, table = rows_by_period(rows)

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from assets.budgets import write_budgets
-from warehouse.budgets import BudgetConfigError, load_budgets, parse_budgets
+from assets.budgets_config import BudgetConfigError, load_budgets, parse_budgets
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_models"
 
