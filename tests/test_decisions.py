@@ -398,6 +398,25 @@ def test_dbt_resource_knows_its_version_without_running_dbt(monkeypatch):
     assert resource._initialize_dbt_core_adapter(["build"]) is None
 
 
+def test_dagster_dbt_still_calls_the_two_private_members_the_dbt_resource_replaces():
+    """`DbtCli` overrides two private members of dagster-dbt's `DbtCliResource` (no public
+    setting skips them). If dagster-dbt renames them or stops calling them from `cli()`, the
+    overrides silently stop saving their 4.4 s a run: this fails first."""
+    import inspect
+    from functools import cached_property
+
+    from dagster_dbt import DbtCliResource
+
+    from assets.resources import DbtCli
+
+    assert isinstance(inspect.getattr_static(DbtCliResource, "_cli_version"), cached_property)
+    assert callable(inspect.getattr_static(DbtCliResource, "_initialize_dbt_core_adapter"))
+    source = inspect.getsource(DbtCliResource.cli)
+    assert "self._cli_version" in source
+    assert "self._initialize_dbt_core_adapter(args)" in source
+    assert {"_cli_version", "_initialize_dbt_core_adapter"} <= set(vars(DbtCli))
+
+
 def test_runtime_setting_reads_dlt_runtime_variables(monkeypatch):
     monkeypatch.setenv("RUNTIME__REQUEST_TIMEOUT", "2")
     assert helpers.runtime_setting("request_timeout", 120) == 2
