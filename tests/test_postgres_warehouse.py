@@ -25,7 +25,6 @@ import psycopg2
 import pytest
 
 from assets import retention
-from assets.checks import BILLED_MARTS, TOKEN_MARTS
 from reliability import harness
 from scripts.instance import storage_url
 from simulator import ADMIN_KEY, SimulatorConfig, start_simulator
@@ -39,6 +38,16 @@ START = TODAY - dt.timedelta(days=5)
 END = TODAY - dt.timedelta(days=1)
 RESTATED_DAYS = 3  # today and the two days before: the range's last two days change
 TOKEN_COLUMNS = ("requests", "input_tokens", "cached_input_tokens", "output_tokens")
+BILLED_MARTS = (
+    "cost_by_model_daily",
+    "cost_by_project_daily",
+    "cost_by_api_key_daily",
+    "cost_by_user_daily",
+    "cost_by_line_item_daily",
+    "cost_reconciliation_daily",
+)
+TOKEN_MARTS = ("cost_by_model_daily", "cost_by_project_daily", "cost_by_api_key_daily",
+               "cost_by_user_daily")  # fmt: skip
 # When a load first saw a configuration row: the DuckDB and Postgres runs load at different
 # moments, so these differ between the two warehouses by design and are left out of comparisons.
 LOAD_TIME_COLUMNS = {"openai_spend_limits": ("limit_seen_since",)}
