@@ -62,7 +62,7 @@ def build_budgets_asset(
         key=BUDGETS_KEY,
         partitions_def=partitions,
         backfill_policy=SINGLE_RUN,
-        group_name="budgets",
+        group_name="raw",
         pool=DUCKDB_POOL,
         description="Spend budgets from budgets.yaml (BUDGETS_PATH), validated.",
         kinds={"duckdb", "yaml"},
