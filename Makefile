@@ -6,7 +6,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 export UV_PYTHON_DOWNLOADS := never
 # Postgres storage for Dagster (DAGSTER_POSTGRES_URL) gets a home of its own: the tracked
-# .dagster_home/dagster.yaml is the SQLite default (assets/instance.py).
+# .dagster_home/dagster.yaml is the SQLite default (scripts/instance.py).
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home$(if $(DAGSTER_POSTGRES_URL),/postgres)
 # A run over many days records one materialization per asset and day (about 23,700 for a year).
 # With this set, Dagster writes each asset's events of a step in batches; dagster-postgres
@@ -29,7 +29,7 @@ help:
 	@echo "make docs                          dbt docs (every model and column) into SERVING_DIR/dbt_docs"
 
 install: .venv/.installed
-	@$(PY) -m assets.instance
+	@$(PY) -m scripts.instance
 
 .venv/.installed: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
@@ -46,7 +46,7 @@ dev: install
 backfill: install
 	@if [ -z "$(START)" ] || [ -z "$(END)" ]; then \
 		echo "usage: make backfill START=YYYY-MM-DD END=YYYY-MM-DD" >&2; exit 2; fi
-	$(PY) -m assets.backfill --start "$(START)" --end "$(END)"
+	$(PY) -m scripts.backfill --start "$(START)" --end "$(END)"
 
 report: install
 	$(PY) -m warehouse.report $(if $(START),--start "$(START)") $(if $(END),--end "$(END)")

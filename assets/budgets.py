@@ -7,44 +7,51 @@ not validate fails the step with the file, line and fix, before any dbt model re
 from pathlib import Path
 
 import dagster as dg
+import yaml
 
+from assets import budgets_config as budget_config
+from assets.dbt import DBT_PROJECT_DIR
 from assets.partitions import SINGLE_RUN
 from assets.resources import DUCKDB_POOL, WarehouseLock
 from assets.settings import Settings
-from warehouse import budgets as budget_config
 from warehouse.connection import connect
 from warehouse.location import Warehouse
 
 BUDGETS_KEY = dg.AssetKey(["raw", "budgets"])
 
-# Same columns as the dbt on-run-start hook (macros/create_budgets_table.sql), in SQL that DuckDB
-# and Postgres both run.
-_CREATE = """
-create table raw.budgets (
-    budget_name varchar,
-    organization varchar,
-    scope_type varchar,
-    scope_match varchar,
-    period varchar,
-    limit_usd double precision,
-    warn_percent double precision,
-    basis varchar,
-    source_line integer
-)
-"""
+# The one declaration of raw.budgets's columns and types: the dbt source, which the dbt
+# on-run-start hook (macros/create_budgets_table.sql) creates the empty table from too.
+SOURCE_FILE = DBT_PROJECT_DIR / "models" / "budgets" / "_budgets__sources.yml"
+
+
+def table_columns(source_file: Path = SOURCE_FILE) -> list[tuple[str, str]]:
+    """(name, SQL type) of every column of raw.budgets, in order, as the dbt source declares
+    them (types that DuckDB and Postgres both know)."""
+    sources = yaml.safe_load(source_file.read_text(encoding="utf-8"))["sources"]
+    (table,) = [
+        table
+        for source in sources
+        if source["name"] == "budgets"
+        for table in source["tables"]
+        if table["name"] == "budgets"
+    ]
+    return [(column["name"], column["data_type"]) for column in table["columns"]]
 
 
 def write_budgets(warehouse: Warehouse | str, rows: list[tuple]) -> None:
-    """Replace raw.budgets with `rows` (bound parameters, one transaction)."""
+    """Replace raw.budgets with `rows`, in the order of `budget_config.COLUMNS` (bound
+    parameters, one transaction)."""
+    columns = ", ".join(f"{name} {sql_type}" for name, sql_type in table_columns())
+    names = ", ".join(budget_config.COLUMNS)
     placeholders = ", ".join("?" for _ in budget_config.COLUMNS)
     warehouse = Path(warehouse) if isinstance(warehouse, str) else warehouse
     with connect(warehouse, read_only=False) as con:
         con.execute("begin transaction")
         con.execute("create schema if not exists raw")
         con.execute("drop table if exists raw.budgets")
-        con.execute(_CREATE)
+        con.execute(f"create table raw.budgets ({columns})")  # declared in the dbt source
         if rows:
-            con.executemany(f"insert into raw.budgets values ({placeholders})", rows)
+            con.executemany(f"insert into raw.budgets ({names}) values ({placeholders})", rows)
         con.execute("commit")
 
 
@@ -55,7 +62,7 @@ def build_budgets_asset(
         key=BUDGETS_KEY,
         partitions_def=partitions,
         backfill_policy=SINGLE_RUN,
-        group_name="budgets",
+        group_name="raw",
         pool=DUCKDB_POOL,
         description="Spend budgets from budgets.yaml (BUDGETS_PATH), validated.",
         kinds={"duckdb", "yaml"},

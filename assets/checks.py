@@ -6,9 +6,10 @@
   `RECONCILIATION_THRESHOLD_PCT` (env var, default 1%) for fully priced model-days above a
   minimum bill (tiny bills drift by rounding).
 - `all_models_priced`: no usage of a model without a price (its estimate is NULL, never $0).
-- `billed_and_token_sums_match_raw`: every billed-cost mart sums to the raw Costs total and
-  every token mart to the raw completions usage (the dbt tests check the same per day; this
-  shows the totals in the UI).
+
+That every mart sums to the raw Costs and usage totals is a dbt test
+(`dbt_models/tests/assert_marts_*_matches_raw_*.sql`), which dagster-dbt shows as an asset check
+of its mart.
 
 They read the working warehouse read-only in the `duckdb` pool, so they never meet a writer; the
 SQL runs on DuckDB and on Postgres alike (`warehouse/connection.py`).
@@ -18,37 +19,22 @@ SQL runs on DuckDB and on Postgres alike (`warehouse/connection.py`).
 
 import datetime as dt
 import os
-from decimal import Decimal
-from typing import Any
 
 import dagster as dg
 
+from assets.metadata import markdown_table
 from assets.resources import DUCKDB_POOL, WarehouseLock
 from warehouse import paths
 from warehouse.connection import Connection, connect
-from warehouse.markdown import markdown_table
 
 FRESHNESS_KEY = dg.AssetKey(["marts", "cost_by_line_item_daily"])
 RECONCILIATION_KEY = dg.AssetKey(["marts", "cost_by_model_daily"])
 UNPRICED_KEY = dg.AssetKey(["marts", "models_without_price"])
-SUMS_KEY = dg.AssetKey(["marts", "cost_by_project_daily"])
 
 DEFAULT_FRESHNESS_HOUR_UTC = 6
 DEFAULT_RECONCILIATION_THRESHOLD_PCT = 1.0
 # Model-days billed less than this are not judged: cents of rounding are not drift.
 MIN_BILLED_USD_FOR_DRIFT = 0.01
-SUM_TOLERANCE_USD = 1e-6
-
-BILLED_MARTS = (
-    "cost_by_model_daily",
-    "cost_by_project_daily",
-    "cost_by_api_key_daily",
-    "cost_by_user_daily",
-    "cost_by_line_item_daily",
-    "cost_reconciliation_daily",
-)
-TOKEN_MARTS = ("cost_by_model_daily", "cost_by_project_daily", "cost_by_api_key_daily",
-               "cost_by_user_daily")  # fmt: skip
 
 
 def freshness_hour_utc() -> int:
@@ -152,49 +138,6 @@ def unpriced_result(con: Connection) -> dg.AssetCheckResult:
     )
 
 
-def sums_result(con: Connection) -> dg.AssetCheckResult:
-    """Every billed mart sums to raw.costs and every token mart to raw.completions_usage."""
-    raw_billed = con.execute("select coalesce(sum(amount_value), 0) from raw.costs").fetchone()[0]
-    raw_tokens = con.execute(
-        "select coalesce(sum(num_model_requests), 0), coalesce(sum(input_tokens), 0),"
-        " coalesce(sum(input_cached_tokens), 0), coalesce(sum(output_tokens), 0)"
-        " from raw.completions_usage"
-    ).fetchone()
-    mismatches: list[tuple[Any, ...]] = []
-    billed: dict[str, float] = {}
-    for mart in BILLED_MARTS:
-        total = con.execute(
-            f"select coalesce(sum(billed_cost_usd), 0) from marts.{mart}"
-        ).fetchone()[0]
-        billed[mart] = float(total)
-        if abs(Decimal(str(total)) - Decimal(str(raw_billed))) > Decimal(str(SUM_TOLERANCE_USD)):
-            mismatches.append((mart, "billed_cost_usd", float(total), float(raw_billed)))
-    for mart in TOKEN_MARTS:
-        totals = con.execute(
-            "select coalesce(sum(requests), 0), coalesce(sum(input_tokens), 0),"
-            f" coalesce(sum(cached_input_tokens), 0), coalesce(sum(output_tokens), 0)"
-            f" from marts.{mart}"
-        ).fetchone()
-        for name, got, want in zip(
-            ("requests", "input_tokens", "cached_input_tokens", "output_tokens"),
-            totals,
-            raw_tokens,
-            strict=True,
-        ):
-            if got != want:
-                mismatches.append((mart, name, got, want))
-    return dg.AssetCheckResult(
-        passed=not mismatches,
-        metadata={
-            "raw_billed_cost_usd": float(raw_billed),
-            "mart_billed_cost_usd": dg.MetadataValue.json(billed),
-            "mismatches": dg.MetadataValue.md(
-                markdown_table(["mart", "column", "mart total", "raw total"], mismatches, 20)
-            ),
-        },
-    )
-
-
 _SPECS = [
     dg.AssetCheckSpec(
         "costs_are_fresh",
@@ -213,11 +156,6 @@ _SPECS = [
         asset=UNPRICED_KEY,
         description="No usage of a model without a price (its estimate is NULL, never $0).",
     ),
-    dg.AssetCheckSpec(
-        "billed_and_token_sums_match_raw",
-        asset=SUMS_KEY,
-        description="Every billed-cost mart sums to the raw Costs total; token marts to raw usage.",
-    ),
 ]
 
 
@@ -230,7 +168,6 @@ def build_mart_checks() -> dg.AssetChecksDefinition:
                 "costs_are_fresh": lambda: freshness_result(con, dt.datetime.now(dt.UTC)),
                 "reconciliation_within_threshold": lambda: reconciliation_result(con),
                 "all_models_priced": lambda: unpriced_result(con),
-                "billed_and_token_sums_match_raw": lambda: sums_result(con),
             }
             for spec in _SPECS:
                 if spec.name in selected:

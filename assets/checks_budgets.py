@@ -13,10 +13,10 @@ from typing import Any
 
 import dagster as dg
 
+from assets.metadata import markdown_table
 from assets.resources import DUCKDB_POOL, WarehouseLock
 from assets.settings import Settings
 from warehouse.connection import connect
-from warehouse.markdown import markdown_table
 
 BUDGET_STATUS_KEY = dg.AssetKey(["marts", "budget_status"])
 ANOMALIES_KEY = dg.AssetKey(["marts", "spend_anomalies"])

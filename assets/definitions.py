@@ -7,7 +7,7 @@ import dagster as dg
 from assets.budgets import build_budgets_asset
 from assets.checks import build_mart_checks
 from assets.checks_budgets import build_budget_checks
-from assets.dbt import build_dbt_assets, dbt_project
+from assets.dbt import build_dbt_assets, dbt_project, export_dbt_environment
 from assets.ingestion import (
     build_directory_assets,
     build_legacy_usage_assets,
@@ -30,6 +30,7 @@ def defs() -> dg.Definitions:
     # flags the parameter as beta on each `@asset` that takes it.
     warnings.filterwarnings("ignore", "Parameter `backfill_policy`", dg.BetaWarning)
     settings = Settings.from_env()
+    export_dbt_environment(settings)
     project = dbt_project()
     partitions = daily_partitions(settings.usage_start_date)
     # The legacy endpoint is opt-in: slow (5 requests a minute) and undocumented.

@@ -3,7 +3,7 @@
 Every asset that writes the working warehouse is in the `duckdb` pool (limit 1): DuckDB allows
 one writer process at a time (on Postgres the pool keeps the same order of steps). They also
 require `warehouse_lock`, which keeps other runs off the warehouse for the whole run
-(assets/run_lock.py).
+(warehouse/locks.py).
 """
 
 import datetime as dt
@@ -16,6 +16,7 @@ import requests
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
+from assets.metadata import markdown_table, rows_by_day
 from assets.partitions import SINGLE_RUN
 from assets.resources import (
     DUCKDB_POOL,
@@ -35,7 +36,6 @@ from pipelines.openai_admin import (
 )
 from warehouse import queries
 from warehouse.location import Warehouse
-from warehouse.markdown import markdown_table
 
 USAGE_KEY = dg.AssetKey(["raw", "completions_usage"])
 
@@ -153,7 +153,7 @@ def build_usage_assets(settings: Settings, partitions: dg.PartitionsDefinition) 
         dlt_source=openai_usage(start=settings.usage_start_date, end=dt.date.today(), api_key=""),
         dlt_pipeline=declared_pipeline("openai_usage", settings),
         name="openai_usage",
-        group_name="ingestion",
+        group_name="raw",
         dagster_dlt_translator=RawTranslator(),
         partitions_def=partitions,
         backfill_policy=SINGLE_RUN,
@@ -220,7 +220,7 @@ def with_rows_by_day(
     every partition shows the whole table and can find its own day (or month) in it.
     """
     for result in results:
-        rows = queries.rows_by_day(
+        rows = rows_by_day(
             warehouse, result.asset_key.path[-1], window.start.date(), window.end.date()
         )
         period, table = rows_by_period(rows)
@@ -244,7 +244,7 @@ def build_legacy_usage_assets(settings: Settings, partitions: dg.PartitionsDefin
         ),
         dlt_pipeline=declared_pipeline("openai_legacy_usage", settings),
         name="openai_legacy_usage",
-        group_name="ingestion",
+        group_name="raw",
         dagster_dlt_translator=RawTranslator(),
         partitions_def=partitions,
         backfill_policy=SINGLE_RUN,
@@ -287,7 +287,7 @@ def build_directory_assets(settings: Settings, partitions: dg.PartitionsDefiniti
         dlt_source=openai_directory(api_key=""),
         dlt_pipeline=declared_pipeline("openai_directory", settings),
         name="openai_directory",
-        group_name="ingestion",
+        group_name="raw",
         dagster_dlt_translator=RawTranslator(),
         partitions_def=partitions,
         backfill_policy=SINGLE_RUN,
@@ -321,7 +321,7 @@ def build_price_assets(settings: Settings, partitions: dg.PartitionsDefinition) 
         dlt_source=model_prices([]),
         dlt_pipeline=declared_pipeline("model_prices", settings),
         name="model_prices",
-        group_name="ingestion",
+        group_name="raw",
         dagster_dlt_translator=RawTranslator(),
         partitions_def=partitions,
         backfill_policy=SINGLE_RUN,

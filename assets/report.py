@@ -10,9 +10,10 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtProject
 
+from assets.metadata import table_facts
 from assets.partitions import SINGLE_RUN
 from assets.resources import DUCKDB_POOL, WarehouseLock
-from warehouse import connection, paths, table_facts
+from warehouse import connection, paths
 
 REPORT_KEY = dg.AssetKey(["report"])
 
@@ -66,7 +67,7 @@ def with_mart_previews(events: Iterable[Any], context: dg.AssetExecutionContext)
     counts: dict[tuple[str, ...], int] = {}
     if models:
         try:
-            counts, previews = table_facts.table_facts(paths.warehouse(), models, marts)
+            counts, previews = table_facts(paths.warehouse(), models, marts)
         except Exception as exc:
             if not connection.is_error(exc):
                 raise

@@ -99,6 +99,14 @@ class Settings:
         """The working warehouse: the Postgres database when configured, else the DuckDB file."""
         return self.warehouse_url or self.warehouse_path
 
+    def dbt_environment(self) -> dict[str, str | None]:
+        """The variables dbt's profile reads (profiles.yml) for this warehouse: its absolute
+        path, and the target and connection of a Postgres warehouse (None: unset it)."""
+        return {
+            "WAREHOUSE_PATH": str(self.warehouse_path),
+            **location.dbt_environment(self.warehouse_url),
+        }
+
     @classmethod
     def from_env(cls) -> Settings:
         width = os.environ.get("USAGE_BUCKET_WIDTH", "1d")
@@ -115,14 +123,6 @@ class Settings:
         except location.WarehouseUrlError as exc:
             raise ConfigError(str(exc)) from None
         warehouse = paths.warehouse_path()
-        # dbt reads the same variables (profiles.yml): the same absolute path, and the target
-        # and connection of a Postgres warehouse.
-        os.environ["WAREHOUSE_PATH"] = str(warehouse)
-        for name, value in location.dbt_environment(url).items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
         return cls(
             base_url=os.environ.get("OPENAI_BASE_URL", api.DEFAULT_BASE_URL),
             warehouse_path=warehouse,

@@ -164,8 +164,8 @@ def dagster_run(args: dict) -> dict:
     Environment (warehouse, Dagster home, simulator URL) is set by the parent. Returns the
     moments and durations the stage split needs; the parent adds wall time.
     """
-    from assets.backfill import failure_summary, run_backfill
-    from assets.instance import dagster_instance
+    from scripts.backfill import failure_summary, run_backfill
+    from scripts.instance import dagster_instance
 
     imported_at = time.time()
     instance = dagster_instance()

@@ -315,7 +315,7 @@ def overlap_same_home(suite: Suite) -> CaseResult:
     outcomes = _concurrently(ws, [CRASH_WINDOW, scheduled])
     final = harness.mart_fingerprint(ws.warehouse)
     lock_errors = sum("Could not set lock" in o.output for o in outcomes)
-    # The later run waits for the whole earlier one (assets/backfill.py, paths.run_lock_path).
+    # The later run waits for the whole earlier one (scripts/backfill.py, paths.run_lock_path).
     waited = sum("Another run is writing" in o.output for o in outcomes)
     facts = {
         "runs_that_waited": waited,

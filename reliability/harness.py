@@ -117,11 +117,11 @@ class Workspace:
         return env
 
     def start(self, start: dt.date | str, end: dt.date | str, **env: str) -> tuple:
-        """Start `python -m assets.backfill` in its own process group; output goes to a log."""
+        """Start `python -m scripts.backfill` in its own process group; output goes to a log."""
         self.runs += 1
         log = self.root / "logs" / f"run{self.runs:03d}.log"
         handle = log.open("w")
-        cmd = [sys.executable, "-m", "assets.backfill", "--start", str(start), "--end", str(end)]
+        cmd = [sys.executable, "-m", "scripts.backfill", "--start", str(start), "--end", str(end)]
         proc = subprocess.Popen(
             cmd,
             cwd=REPO_ROOT,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assets.backfill import configure_logging, failure_summary, run_backfill  # noqa: E402
+from scripts.backfill import configure_logging, failure_summary, run_backfill  # noqa: E402
 from scripts.sim_process import simulator_process  # noqa: E402
 from warehouse import paths, report  # noqa: E402
 from warehouse.connection import connect  # noqa: E402

@@ -29,8 +29,8 @@ from types import FrameType
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assets.backfill import planned_events_per_asset  # noqa: E402
-from assets.instance import dagster_instance  # noqa: E402
+from scripts.backfill import planned_events_per_asset  # noqa: E402
+from scripts.instance import dagster_instance  # noqa: E402
 from scripts.sim_process import REPO_ROOT, simulator_process  # noqa: E402
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -145,8 +145,8 @@ def main() -> int:
                 os.environ["OPENAI_ADMIN_KEY"] = key
                 print(f"No OPENAI_ADMIN_KEY set: using the simulator at {base_url}", flush=True)
             # The webserver and the daemon would otherwise create a new DAGSTER_HOME's storages
-            # at the same moment (assets/instance.py).
-            planned_events_per_asset()  # UI backfills too; assets/backfill.py says why
+            # at the same moment (scripts/instance.py).
+            planned_events_per_asset()  # UI backfills too; scripts/backfill.py says why
             if os.environ.get("DAGSTER_HOME"):
                 dagster_instance().dispose()
             return dagster.run()

@@ -9,7 +9,7 @@ import sys
 import dagster as dg
 from dagster._core.storage.dagster_run import DagsterRun
 
-from assets.backfill import HOST_TAG, PID_TAG, release_dead_runs
+from scripts.backfill import HOST_TAG, PID_TAG, release_dead_runs
 
 
 def _dead_pid() -> int:

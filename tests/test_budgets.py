@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assets.budgets import write_budgets
-from warehouse.budgets import BudgetConfigError, load_budgets, parse_budgets
+from assets.budgets import table_columns, write_budgets
+from assets.budgets_config import COLUMNS, BudgetConfigError, load_budgets, parse_budgets
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_models"
 
@@ -120,6 +120,11 @@ def test_bad_files_name_the_line_and_the_fix(text, line, words):
     assert words in message
 
 
+def test_a_budget_row_has_the_columns_the_dbt_source_declares():
+    # raw.budgets is declared once (the dbt source); the parser's rows must fit it.
+    assert [name for name, _ in table_columns()] == list(COLUMNS)
+
+
 def test_write_budgets_replaces_the_table(tmp_path):
     path = str(tmp_path / "w.duckdb")
     write_budgets(path, [b.row() for b in parse_budgets(GOOD)])
@@ -156,3 +161,17 @@ def test_budget_status_and_anomaly_unit_tests_pass(tmp_path):
     )
     assert result.returncode == 0, result.stdout[-3000:]
     assert "ERROR=0" in result.stdout and "FAIL=" not in result.stdout.replace("FAIL=0", "")
+    # dbt's on-run-start hook created the empty raw.budgets from the same declaration as the asset
+    with duckdb.connect(str(tmp_path / "unit.duckdb"), read_only=True) as con:
+        created = con.execute(
+            "select column_name, data_type from information_schema.columns"
+            " where table_schema = 'raw' and table_name = 'budgets' order by ordinal_position"
+        ).fetchall()
+    write_budgets(str(tmp_path / "asset.duckdb"), [])
+    with duckdb.connect(str(tmp_path / "asset.duckdb"), read_only=True) as con:
+        written = con.execute(
+            "select column_name, data_type from information_schema.columns"
+            " where table_schema = 'raw' and table_name = 'budgets' order by ordinal_position"
+        ).fetchall()
+    assert created == written
+    assert [name for name, _ in created] == list(COLUMNS)

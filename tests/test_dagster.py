@@ -62,8 +62,10 @@ def test_definitions_load_with_the_expected_graph(monkeypatch):
     checks = {(tuple(k.asset_key.path), k.name) for k in graph.asset_check_keys}
     assert any(asset == ("marts", "cost_by_model_daily") for asset, _ in checks)
     assert not any(asset[0] == "staging" for asset, _ in checks)
-    # dbt's assets are grouped by the schema they are built in, as BI tools see them.
+    # Assets are grouped by the schema they are built in, as BI tools see them.
     for key, group in (
+        (["raw", "costs"], "raw"),
+        (["raw", "budgets"], "raw"),
         (["staging", "stg_openai__costs"], "staging"),
         (["intermediate", "int_costs__allocated"], "intermediate"),
         (["marts", "cost_by_model_daily"], "marts"),

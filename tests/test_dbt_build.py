@@ -28,8 +28,6 @@ from fixtures.raw_fixture import (
     build_raw_fixture,
 )
 
-from assets import checks
-
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_models"
 DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
 
@@ -340,7 +338,16 @@ NEW_MARTS = {
     "dim_users": ["organization", "user_id"],
     "dim_models": ["model"],
 }
-BILLED_MARTS = [*checks.BILLED_MARTS, "cost_by_project_monthly", "cost_by_model_monthly"]
+BILLED_MARTS = [
+    "cost_by_model_daily",
+    "cost_by_project_daily",
+    "cost_by_api_key_daily",
+    "cost_by_user_daily",
+    "cost_by_line_item_daily",
+    "cost_reconciliation_daily",
+    "cost_by_project_monthly",
+    "cost_by_model_monthly",
+]
 
 
 @pytest.mark.parametrize("mart", sorted(NEW_MARTS))

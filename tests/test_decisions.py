@@ -9,7 +9,6 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from assets.backfill import BackfillError, parse_range
 from assets.ingestion import rows_by_period
 from assets.schedules import lookback_range, partition_range_tags
 from assets.settings import ConfigError, Settings, parse_flag, parse_request_rate
@@ -24,6 +23,7 @@ from pipelines.openai_admin import (
     settings,
     windows,
 )
+from scripts.backfill import BackfillError, parse_range
 
 UTC = dt.UTC
 
@@ -405,6 +405,25 @@ def test_dbt_resource_knows_its_version_without_running_dbt(monkeypatch):
     resource = DbtCli(project_dir=str(Path(__file__).resolve().parents[1] / "dbt_models"))
     assert str(resource._cli_version) == version("dbt-core")
     assert resource._initialize_dbt_core_adapter(["build"]) is None
+
+
+def test_dagster_dbt_still_calls_the_two_private_members_the_dbt_resource_replaces():
+    """`DbtCli` overrides two private members of dagster-dbt's `DbtCliResource` (no public
+    setting skips them). If dagster-dbt renames them or stops calling them from `cli()`, the
+    overrides silently stop saving their 4.4 s a run: this fails first."""
+    import inspect
+    from functools import cached_property
+
+    from dagster_dbt import DbtCliResource
+
+    from assets.resources import DbtCli
+
+    assert isinstance(inspect.getattr_static(DbtCliResource, "_cli_version"), cached_property)
+    assert callable(inspect.getattr_static(DbtCliResource, "_initialize_dbt_core_adapter"))
+    source = inspect.getsource(DbtCliResource.cli)
+    assert "self._cli_version" in source
+    assert "self._initialize_dbt_core_adapter(args)" in source
+    assert {"_cli_version", "_initialize_dbt_core_adapter"} <= set(vars(DbtCli))
 
 
 def test_runtime_setting_reads_dlt_runtime_variables(monkeypatch):

@@ -19,9 +19,9 @@ import dagster as dg
 import pytest
 import yaml
 
-from assets.backfill import PLANNED_EVENTS_VARIABLE
-from assets.instance import URL_VARIABLE as STORAGE_URL_VARIABLE
 from assets.settings import DEFAULT_KEY_VARIABLE
+from scripts.backfill import PLANNED_EVENTS_VARIABLE
+from scripts.instance import URL_VARIABLE as STORAGE_URL_VARIABLE
 from warehouse.location import URL_VARIABLE as WAREHOUSE_URL_VARIABLE
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""Several processes opening a new DAGSTER_HOME at once leave it usable (assets/instance.py).
+"""Several processes opening a new DAGSTER_HOME at once leave it usable (scripts/instance.py).
 
 Without the lock, 10 of 10 four-process starts here stamped a storage's schema version twice and
 every later process failed with alembic's "more than one head present" (CI saw a backfill exit 1
@@ -16,14 +16,15 @@ import threading
 import time
 from pathlib import Path
 
-from assets.instance import LOCK_FILE, exclusive
+from scripts.instance import LOCK_FILE
+from warehouse.locks import exclusive
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # Each process waits for the same instant after importing Dagster, so their storage set-up meets.
 _OPEN_AT = """
 import sys, time
-from assets.instance import dagster_instance
+from scripts.instance import dagster_instance
 at = float(sys.argv[1])
 time.sleep(max(0.0, at - time.time()))
 dagster_instance().dispose()

@@ -1,6 +1,6 @@
 """A Postgres warehouse and Dagster storage in Postgres, on a real server (tests/conftest.py).
 
-`python -m assets.backfill` (what `make backfill` runs) loads the same simulated organization
+`python -m scripts.backfill` (what `make backfill` runs) loads the same simulated organization
 into the DuckDB file and, with `WAREHOUSE_URL` and `DAGSTER_POSTGRES_URL` set, into Postgres:
 the marts agree row for row, a re-run leaves identical marts, a restated day is reloaded the same
 way on both, the runs are recorded in Postgres (no SQLite storage in DAGSTER_HOME), the serving
@@ -25,9 +25,8 @@ import psycopg2
 import pytest
 
 from assets import retention
-from assets.checks import BILLED_MARTS, TOKEN_MARTS
-from assets.instance import storage_url
 from reliability import harness
+from scripts.instance import storage_url
 from simulator import ADMIN_KEY, SimulatorConfig, start_simulator
 from warehouse import publish
 from warehouse.connection import base_tables, connect_postgres
@@ -39,6 +38,16 @@ START = TODAY - dt.timedelta(days=5)
 END = TODAY - dt.timedelta(days=1)
 RESTATED_DAYS = 3  # today and the two days before: the range's last two days change
 TOKEN_COLUMNS = ("requests", "input_tokens", "cached_input_tokens", "output_tokens")
+BILLED_MARTS = (
+    "cost_by_model_daily",
+    "cost_by_project_daily",
+    "cost_by_api_key_daily",
+    "cost_by_user_daily",
+    "cost_by_line_item_daily",
+    "cost_reconciliation_daily",
+)
+TOKEN_MARTS = ("cost_by_model_daily", "cost_by_project_daily", "cost_by_api_key_daily",
+               "cost_by_user_daily")  # fmt: skip
 # When a load first saw a configuration row: the DuckDB and Postgres runs load at different
 # moments, so these differ between the two warehouses by design and are left out of comparisons.
 LOAD_TIME_COLUMNS = {"openai_spend_limits": ("limit_seen_since",)}
@@ -50,7 +59,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
 
 def _backfill(env: dict[str, str]) -> subprocess.CompletedProcess:
     result = subprocess.run(
-        [sys.executable, "-m", "assets.backfill", "--start", str(START), "--end", str(END)],
+        [sys.executable, "-m", "scripts.backfill", "--start", str(START), "--end", str(END)],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -300,7 +309,7 @@ def test_retention_trims_a_run_in_postgres_storage_to_its_latest_materialization
 ):
     """The trim of assets/retention.py on Postgres, where one table holds every event. Only the
     trimmed run's step events go, so the other tests of this module read the same either way."""
-    # As the entry points resolve it (assets/instance.py), for dagster-postgres' driver.
+    # As the entry points resolve it (scripts/instance.py), for dagster-postgres' driver.
     monkeypatch.setenv("DAGSTER_POSTGRES_URL", storage_url(runs["dagster"].url))
     mart = dg.AssetKey(["marts", "cost_by_model_daily"])
     with dg.DagsterInstance.from_config(str(runs["root"] / "pg" / "home")) as instance:

@@ -16,9 +16,9 @@ import dagster as dg
 import duckdb
 import pytest
 
-from assets.backfill import PLANNED_EVENTS_VARIABLE, failure_summary, run_backfill
 from assets.dbt import DBT_PROJECT_DIR
 from assets.schedules import daily_refresh, refresh_job
+from scripts.backfill import PLANNED_EVENTS_VARIABLE, failure_summary, run_backfill
 from simulator import ADMIN_KEY, SimulatorConfig, start_simulator
 from warehouse.publish import SERVING_DB_NAME, mart_files
 

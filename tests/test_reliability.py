@@ -1,6 +1,6 @@
 """Reliability, CI subset: one case per group of `make reliability`.
 
-Each case runs the real `python -m assets.backfill` against a simulator subprocess (through the
+Each case runs the real `python -m scripts.backfill` against a simulator subprocess (through the
 fault proxy where it injects faults) and compares every mart with an undisturbed reference run.
 The whole suite, with every case, is `make reliability`; its last results are RELIABILITY.md.
 

@@ -9,7 +9,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from warehouse import report, table_facts
+from assets.metadata import table_facts
+from warehouse import report
 
 START, END = dt.date(2025, 3, 1), dt.date(2025, 3, 10)
 TODAY = dt.date(2025, 3, 11)
@@ -254,7 +255,7 @@ def test_missing_warehouse_names_the_command_to_run(tmp_path, capsys):
 
 def test_table_facts_count_rows_and_preview_the_newest_as_markdown(warehouse):
     tables = [("marts", "cost_by_model_daily"), ("marts", "absent")]
-    counts, previews = table_facts.table_facts(warehouse, tables, tables, limit=2)
+    counts, previews = table_facts(warehouse, tables, tables, limit=2)
     assert list(counts) == [("marts", "cost_by_model_daily")]
     assert counts[("marts", "cost_by_model_daily")] > 2
     assert list(previews) == [("marts", "cost_by_model_daily")]

@@ -1,4 +1,4 @@
-"""One run writes a warehouse at a time, however it was started (assets/run_lock.py)."""
+"""One run writes a warehouse at a time, however it was started (warehouse/locks.py)."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ import dagster as dg
 import pytest
 import yaml
 
-from assets.backfill import run_tags
-from assets.instance import dagster_instance
-from assets.run_lock import CODE_LOCATION, QUEUE_TAG, reentry_depth, run_lock
 from assets.schedules import partition_range_tags, refresh_job
+from scripts.backfill import CODE_LOCATION, QUEUE_TAG, run_tags
+from scripts.instance import dagster_instance
 from scripts.sim_process import simulator_process
 from simulator import ADMIN_KEY
+from warehouse.locks import reentry_depth, run_lock
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TODAY = dt.datetime.now(dt.UTC).date()
@@ -135,7 +135,7 @@ def test_two_runs_started_together_write_one_after_the_other():
     daemon or the UI would be: no `make backfill` lock around them, only their resource."""
     home = Path(os.environ["DAGSTER_HOME"])
     shutil.copy(REPO_ROOT / ".dagster_home" / "dagster.yaml", home)
-    # The storages exist before the runs start, as `make dev` makes sure (assets/instance.py).
+    # The storages exist before the runs start, as `make dev` makes sure (scripts/instance.py).
     dagster_instance().dispose()
     days = [(TODAY - dt.timedelta(days=n)).isoformat() for n in (3, 1)]
     with simulator_process(seed=21) as (base_url, key):

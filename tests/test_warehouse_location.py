@@ -1,6 +1,6 @@
 """Choosing the warehouse and Dagster's storage by configuration: the small pure decisions
 (`warehouse/location.py`, `warehouse/connection.py`, `warehouse/marts_copy.py`,
-`assets/instance.py`), and a Postgres reader on a real server."""
+`scripts/instance.py`), and a Postgres reader on a real server."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import pyarrow as pa
 import pytest
 
 from assets.budgets import write_budgets
-from assets.instance import (
+from assets.settings import ConfigError, Settings
+from scripts.instance import (
     POSTGRES_STORAGE,
     URL_VARIABLE,
     InstanceConfigError,
@@ -19,7 +20,6 @@ from assets.instance import (
     prepare_home,
     storage_url,
 )
-from assets.settings import ConfigError, Settings
 from warehouse import paths, queries
 from warehouse.connection import WarehouseConnectionError, connect, placeholders
 from warehouse.location import (

@@ -63,6 +63,6 @@ def dbt_state_dir() -> Path:
 
 
 def run_lock_path() -> Path:
-    """The lock file one run on the warehouse holds at a time (`assets/backfill.py`)."""
+    """The lock file one run on the warehouse holds at a time (`scripts/backfill.py`)."""
     anchor = state_anchor()
     return anchor.parent / f".{anchor.name}.run.lock"

@@ -30,7 +30,7 @@ import pandas as pd
 from warehouse import paths
 from warehouse.connection import Connection, connect, exists
 from warehouse.location import Warehouse, describe
-from warehouse.table_facts import existing_columns
+from warehouse.queries import existing_columns
 
 REPORT_FILE = "report.html"
 DEFAULT_DAYS = 30

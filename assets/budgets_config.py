@@ -24,7 +24,7 @@ line and the fix.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -50,18 +50,6 @@ _KEYS = (
     "basis",
     "organization",
 )
-# Columns of raw.budgets, in order (also created empty by the dbt on-run-start hook).
-COLUMNS = (
-    "budget_name",
-    "organization",
-    "scope_type",
-    "scope_match",
-    "period",
-    "limit_usd",
-    "warn_percent",
-    "basis",
-    "source_line",
-)
 
 
 class BudgetConfigError(ValueError):
@@ -81,8 +69,12 @@ class Budget:
     source_line: int
 
     def row(self) -> tuple[Any, ...]:
-        values = asdict(self)
-        return tuple(values[c] for c in COLUMNS)
+        """The budget as a row of raw.budgets, in the order of `COLUMNS`."""
+        return astuple(self)
+
+
+# A budget's row shape; raw.budgets declares the same columns (assets/budgets.py, tested).
+COLUMNS = tuple(field.name for field in fields(Budget))
 
 
 def budgets_path() -> Path:

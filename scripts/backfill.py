@@ -1,7 +1,8 @@
 """`make backfill START=YYYY-MM-DD END=YYYY-MM-DD`: every asset for an inclusive range, one run.
 
-The run is recorded in the Dagster instance at `DAGSTER_HOME` like a UI backfill, so it shows up
-in `make dev`. Configuration comes from the environment (README, configuration table).
+`make backfill` runs `python -m scripts.backfill`. The run is recorded in the Dagster instance at
+`DAGSTER_HOME` like a UI backfill, so it shows up in `make dev`. Configuration comes from the
+environment (README, configuration table).
 """
 
 from __future__ import annotations
@@ -16,22 +17,28 @@ import traceback
 
 import dagster as dg
 
-from assets.instance import (
+from assets.schedules import partition_range_tags, refresh_job
+from assets.settings import ConfigError, Settings
+from scripts.instance import (
     URL_VARIABLE,
     InstanceConfigError,
     dagster_instance,
     storage_url,
 )
-from assets.run_lock import CODE_LOCATION, QUEUE_TAG, run_lock, waiting_message
-from assets.schedules import partition_range_tags, refresh_job
-from assets.settings import ConfigError, Settings
 from warehouse import location, paths
+from warehouse.locks import run_lock, waiting_message
 
 log = logging.getLogger("openai_usage_warehouse")
 
 _QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 PID_TAG = "openai_usage_warehouse/pid"
 HOST_TAG = "openai_usage_warehouse/host"
+# The daemon queues a run while another one with the same value of this tag is in progress
+# (`.dagster_home/dagster.yaml`), rather than start it only to wait on the warehouse's run lock.
+# Dagster tags every run it launches with its code location; a backfill tags its runs the same
+# way, with the name `workspace.yaml` gives the location.
+QUEUE_TAG = "dagster/code_location"
+CODE_LOCATION = "openai_usage_warehouse"
 
 
 class BackfillError(ValueError):
@@ -70,7 +77,7 @@ def run_backfill(
     instance = instance or dagster_instance()
     release_dead_runs(instance)
     tags = run_tags(first, last)
-    # The run's `warehouse_lock` resource keeps other runs off the warehouse (assets/run_lock.py);
+    # The run's `warehouse_lock` resource keeps other runs off the warehouse (warehouse/locks.py);
     # taken here first, a backfill that has to wait is not shown as started meanwhile.
     with run_lock(paths.run_lock_path(), on_wait=_log_waiting):
         return job.execute_in_process(

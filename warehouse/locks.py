@@ -1,4 +1,4 @@
-"""One run writes a warehouse at a time, however it was started.
+"""File locks: one run writes a warehouse at a time, however it was started.
 
 DuckDB allows one writer process, and a reader blocks it; on Postgres, two runs interleaving
 their loads and dbt builds would leave marts of neither. Dagster's `duckdb` pool orders the steps
@@ -18,19 +18,31 @@ another process would.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from assets.instance import exclusive
 from warehouse import location, paths
 
-# The daemon queues a run while another one with the same value of this tag is in progress
-# (`.dagster_home/dagster.yaml`), rather than start it only to wait on the lock. Dagster tags
-# every run it launches with its code location; `make backfill` tags its runs the same way,
-# with the name `workspace.yaml` gives the location.
-QUEUE_TAG = "dagster/code_location"
-CODE_LOCATION = "openai_usage_warehouse"
+
+@contextlib.contextmanager
+def exclusive(path: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold an exclusive advisory lock on `path` (created if missing) while the block runs;
+    `on_wait` is called once if another holder makes this one wait."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait:
+                on_wait()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
 
 # Lock path -> (thread holding it, how many blocks of that thread are inside).
 _held: dict[Path, tuple[int, int]] = {}

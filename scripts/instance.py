@@ -19,14 +19,13 @@ left alone.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import os
 import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
+
+from warehouse.locks import exclusive
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -37,7 +36,7 @@ CONFIG_FILE = "dagster.yaml"
 SETTINGS_TEMPLATE = Path(__file__).resolve().parents[1] / ".dagster_home" / CONFIG_FILE
 URL_VARIABLE = "DAGSTER_POSTGRES_URL"
 POSTGRES_STORAGE = f"""
-# Runs, event logs and schedules in Postgres ({URL_VARIABLE}); written by assets/instance.py
+# Runs, event logs and schedules in Postgres ({URL_VARIABLE}); written by scripts/instance.py
 # because {URL_VARIABLE} is set. Unset it and this file goes back to SQLite storage.
 storage:
   postgres:
@@ -123,24 +122,6 @@ def prepare_home(home: Path, postgres: bool, template: Path = SETTINGS_TEMPLATE)
         )
 
 
-@contextlib.contextmanager
-def exclusive(path: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
-    """Hold an exclusive advisory lock on `path` (created if missing) while the block runs;
-    `on_wait` is called once if another holder makes this one wait."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if on_wait:
-                on_wait()
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def dagster_instance() -> dg.DagsterInstance:
     """`DagsterInstance.get()` on a prepared home, its storages created by one process at a
     time."""
@@ -158,7 +139,8 @@ def dagster_instance() -> dg.DagsterInstance:
 
 
 def main() -> int:
-    """`make install`: write DAGSTER_HOME's dagster.yaml for the storage asked for."""
+    """`make install` (`python -m scripts.instance`): write DAGSTER_HOME's dagster.yaml for the
+    storage asked for."""
     home = os.environ.get("DAGSTER_HOME")
     if not home:
         print("error: DAGSTER_HOME is not set.", file=sys.stderr)
