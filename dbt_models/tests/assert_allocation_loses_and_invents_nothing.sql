@@ -6,18 +6,13 @@
 {{ config(meta={'dagster': {'ref': {'name': 'int_costs__allocated'}}}) }}
 
 {%- set tolerance = 0.000001 %}
-{%- set no_project = "'" ~ var('no_project_label') ~ "'" %}
-{%- set unknown_model = "'" ~ var('unknown_model_label') ~ "'" %}
 
 with
 
 line_items as (
 
     select
-        organization,
-        usage_date,
-        coalesce(project_id, {{ no_project }}) as project_id,
-        coalesce(model, {{ unknown_model }}) as model,
+        {{ billing_group() }},
         sum(amount) as billed_cost_usd
     from {{ ref('int_costs__line_items_parsed') }}
     group by 1, 2, 3, 4

@@ -3,7 +3,8 @@
     the percentage used, a month-end projection for monthly budgets, and the state:
     `breach` at or above the limit, `warn` at or above `warn_percent` of it, else `ok`.
     The projection of the current month is its spend per elapsed day (as_of_date counted as a
-    whole day) times the days of the month; a closed period projects to what it spent. -#}
+    whole day) times the days of the month; a closed period projects to what it spent
+    (macros/linear_month_end_projection.sql, as the monthly cost marts). -#}
 
 with
 
@@ -149,9 +150,8 @@ projected as (
     select
         *,
         case
-            when period <> 'monthly' then null
-            when is_current_period then spent_usd * period_days / elapsed_days
-            else spent_usd
+            when period = 'monthly'
+                then {{ linear_month_end_projection('spent_usd', 'elapsed_days', 'period_days') }}
         end as projected_usd
 
     from measured

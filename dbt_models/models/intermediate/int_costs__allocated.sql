@@ -7,9 +7,6 @@
     is the fraction of the group each row takes (1 for an unallocated row), so any line item of
     the group splits the same way. -#}
 
-{%- set no_project = "'" ~ var('no_project_label') ~ "'" %}
-{%- set unknown_model = "'" ~ var('unknown_model_label') ~ "'" %}
-
 with
 
 line_items as (
@@ -27,10 +24,7 @@ usages as (
 billed_groups as (
 
     select
-        organization,
-        usage_date,
-        coalesce(project_id, {{ no_project }}) as project_id,
-        coalesce(model, {{ unknown_model }}) as model,
+        {{ billing_group() }},
         sum(amount) as billed_cost_usd
 
     from line_items
@@ -41,10 +35,7 @@ billed_groups as (
 usage_shares as (
 
     select
-        organization,
-        usage_date,
-        coalesce(project_id, {{ no_project }}) as project_id,
-        coalesce(billing_model, {{ unknown_model }}) as model,
+        {{ billing_group('billing_model') }},
         api_key_id,
         user_id,
         coalesce(sum(estimated_cost_usd), 0) as estimated_cost_usd,

@@ -26,12 +26,7 @@ usage_by_model as (
         organization,
         usage_date,
         coalesce(model, {{ unknown_model }}) as model,
-        sum(requests) as requests,
-        sum(input_tokens) as input_tokens,
-        sum(cached_input_tokens) as cached_input_tokens,
-        sum(output_tokens) as output_tokens,
-        sum(estimated_cost_usd) as estimated_cost_usd,
-        sum(case when is_priced then 0 else requests end) as unpriced_requests
+        {{ priced_usage_totals() }}
 
     from usages
     group by 1, 2, 3
@@ -56,19 +51,12 @@ joined as (
     select
         coalesce(usage_by_model.usage_date, billed_by_model.usage_date) as usage_date,
         coalesce(usage_by_model.model, billed_by_model.model) as model,
-        cast(coalesce(usage_by_model.requests, 0) as {{ dbt.type_bigint() }}) as requests,
-        cast(coalesce(usage_by_model.input_tokens, 0) as {{ dbt.type_bigint() }}) as input_tokens,
-        cast(
-            coalesce(usage_by_model.cached_input_tokens, 0) as {{ dbt.type_bigint() }}
-        ) as cached_input_tokens,
-        cast(
-            coalesce(usage_by_model.output_tokens, 0) as {{ dbt.type_bigint() }}
-        ) as output_tokens,
+        {{ counts_or_zero('usage_by_model', [
+            'requests', 'input_tokens', 'cached_input_tokens', 'output_tokens'
+        ]) }},
         coalesce(billed_by_model.billed_cost_usd, 0) as billed_cost_usd,
         usage_by_model.estimated_cost_usd,
-        cast(
-            coalesce(usage_by_model.unpriced_requests, 0) as {{ dbt.type_bigint() }}
-        ) as unpriced_requests,
+        {{ counts_or_zero('usage_by_model', ['unpriced_requests']) }},
         coalesce(usage_by_model.organization, billed_by_model.organization) as organization
 
     from usage_by_model

@@ -33,12 +33,7 @@ usage_by_user as (
         organization,
         usage_date,
         coalesce(user_id, {{ no_user }}) as user_id,
-        sum(requests) as requests,
-        sum(input_tokens) as input_tokens,
-        sum(cached_input_tokens) as cached_input_tokens,
-        sum(output_tokens) as output_tokens,
-        sum(estimated_cost_usd) as estimated_cost_usd,
-        sum(case when is_priced then 0 else requests end) as unpriced_requests
+        {{ priced_usage_totals() }}
 
     from usages
     group by 1, 2, 3
@@ -96,16 +91,11 @@ final as (
         end as user_name,
         users.email,
         users.organization_role,
-        cast(coalesce(joined.requests, 0) as {{ dbt.type_bigint() }}) as requests,
-        cast(coalesce(joined.input_tokens, 0) as {{ dbt.type_bigint() }}) as input_tokens,
-        cast(
-            coalesce(joined.cached_input_tokens, 0) as {{ dbt.type_bigint() }}
-        ) as cached_input_tokens,
-        cast(coalesce(joined.output_tokens, 0) as {{ dbt.type_bigint() }}) as output_tokens,
+        {{ counts_or_zero('joined', [
+            'requests', 'input_tokens', 'cached_input_tokens', 'output_tokens'
+        ]) }},
         joined.estimated_cost_usd,
-        cast(
-            coalesce(joined.unpriced_requests, 0) as {{ dbt.type_bigint() }}
-        ) as unpriced_requests,
+        {{ counts_or_zero('joined', ['unpriced_requests']) }},
         cast(coalesce(joined.billed_cost_usd, 0) as {{ type_double() }}) as billed_cost_usd
 
     from joined

@@ -3,9 +3,6 @@
     items name (fine-tuned `ft:<base>:...` usage is billed as `ft-<base>`). Products billed
     without token usage have a NULL estimate and drift. -#}
 
-{%- set no_project = "'" ~ var('no_project_label') ~ "'" %}
-{%- set unknown_model = "'" ~ var('unknown_model_label') ~ "'" %}
-
 with
 
 usages as (
@@ -23,10 +20,7 @@ line_items as (
 usage_groups as (
 
     select
-        organization,
-        usage_date,
-        coalesce(project_id, {{ no_project }}) as project_id,
-        coalesce(billing_model, {{ unknown_model }}) as model,
+        {{ billing_group('billing_model') }},
         sum(requests) as requests,
         sum(estimated_cost_usd) as estimated_cost_usd,
         sum(case when is_priced then 0 else requests end) as unpriced_requests,
@@ -41,10 +35,7 @@ usage_groups as (
 billed_groups as (
 
     select
-        organization,
-        usage_date,
-        coalesce(project_id, {{ no_project }}) as project_id,
-        coalesce(model, {{ unknown_model }}) as model,
+        {{ billing_group() }},
         sum(amount) as billed_cost_usd
 
     from line_items

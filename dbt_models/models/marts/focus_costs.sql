@@ -65,10 +65,7 @@ usage_groups as (
     -- each (project, model) group's list-price estimate per billed direction; NULL when any of
     -- its usage could not be priced (the estimate would be short)
     select
-        organization,
-        usage_date,
-        coalesce(project_id, {{ no_project }}) as project_id,
-        coalesce(billing_model, {{ unknown_model }}) as model,
+        {{ billing_group('billing_model') }},
         case
             when count(*) = count(estimated_cost_usd) then sum(estimated_input_cost_usd)
         end as input_list_cost_usd,
@@ -88,10 +85,7 @@ usage_by_key as (
 
     -- tokens each API key used in each (project, model) group, split as line items bill them
     select
-        organization,
-        usage_date,
-        coalesce(project_id, {{ no_project }}) as project_id,
-        coalesce(billing_model, {{ unknown_model }}) as model,
+        {{ billing_group('billing_model') }},
         api_key_id,
         cast(
             sum(input_tokens - coalesce(cached_input_tokens, 0)) as {{ dbt.type_bigint() }}

@@ -11,11 +11,10 @@ renamed as (
     select
 
         ----------  ids
-        {{ surrogate_key([
-            'organization', 'start_time', 'project_id', 'user_id', 'api_key_id', 'model', 'batch',
-            'service_tier'
-        ]) }} as completion_usage_id,
-        organization,
+        {{ usage_bucket_id(
+            ['project_id', 'user_id', 'api_key_id', 'model', 'batch', 'service_tier'],
+            id_name='completion_usage_id'
+        ) }},
         project_id,
         user_id,
         api_key_id,
@@ -24,9 +23,6 @@ renamed as (
         model,
         batch as is_batch,
         service_tier,
-
-        ----------  booleans
-        is_final,
 
         ----------  numerics
         num_model_requests as requests,
@@ -45,10 +41,8 @@ renamed as (
         input_cached_image_tokens as cached_input_image_tokens,
         output_image_tokens,
 
-        ----------  dates and timestamps
-        cast(bucket_date as date) as usage_date,
-        {{ unix_to_timestamp('start_time') }} as bucket_started_at,
-        {{ unix_to_timestamp('end_time') }} as bucket_ended_at
+        ----------  booleans, dates and timestamps
+        {{ usage_bucket_columns() }}
 
     from source
 

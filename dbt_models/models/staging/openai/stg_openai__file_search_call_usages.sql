@@ -2,17 +2,12 @@ with
 
 source as (
 
-    {{ source_or_empty(source('openai', 'file_search_calls_usage'), [
-            ('organization', dbt.type_string()),
-            ('bucket_date', 'date'),
-            ('start_time', dbt.type_bigint()),
-            ('end_time', dbt.type_bigint()),
-            ('project_id', dbt.type_string()),
-            ('user_id', dbt.type_string()),
-            ('api_key_id', dbt.type_string()),
-            ('vector_store_id', dbt.type_string()),
-            ('num_requests', dbt.type_bigint()),
-            ('is_final', dbt.type_boolean())
+    {{ usage_bucket_source(source('openai', 'file_search_calls_usage'), [
+        ('project_id', dbt.type_string()),
+        ('user_id', dbt.type_string()),
+        ('api_key_id', dbt.type_string()),
+        ('vector_store_id', dbt.type_string()),
+        ('num_requests', dbt.type_bigint())
     ]) }}
 
 ),
@@ -22,15 +17,7 @@ renamed as (
     select
 
         ----------  ids
-        {{ surrogate_key([
-            'organization',
-            'start_time',
-            'project_id',
-            'user_id',
-            'api_key_id',
-            'vector_store_id'
-        ]) }} as usage_id,
-        organization,
+        {{ usage_bucket_id(['project_id', 'user_id', 'api_key_id', 'vector_store_id']) }},
 
         ----------  dimensions
         project_id,
@@ -41,13 +28,8 @@ renamed as (
         ----------  numerics
         num_requests as calls,
 
-        ----------  booleans
-        is_final,
-
-        ----------  dates and timestamps
-        cast(bucket_date as date) as usage_date,
-        {{ unix_to_timestamp('start_time') }} as bucket_started_at,
-        {{ unix_to_timestamp('end_time') }} as bucket_ended_at
+        ----------  booleans, dates and timestamps
+        {{ usage_bucket_columns() }}
 
     from source
 

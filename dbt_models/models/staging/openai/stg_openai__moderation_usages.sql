@@ -2,18 +2,13 @@ with
 
 source as (
 
-    {{ source_or_empty(source('openai', 'moderations_usage'), [
-            ('organization', dbt.type_string()),
-            ('bucket_date', 'date'),
-            ('start_time', dbt.type_bigint()),
-            ('end_time', dbt.type_bigint()),
-            ('project_id', dbt.type_string()),
-            ('user_id', dbt.type_string()),
-            ('api_key_id', dbt.type_string()),
-            ('model', dbt.type_string()),
-            ('num_model_requests', dbt.type_bigint()),
-            ('input_tokens', dbt.type_bigint()),
-            ('is_final', dbt.type_boolean())
+    {{ usage_bucket_source(source('openai', 'moderations_usage'), [
+        ('project_id', dbt.type_string()),
+        ('user_id', dbt.type_string()),
+        ('api_key_id', dbt.type_string()),
+        ('model', dbt.type_string()),
+        ('num_model_requests', dbt.type_bigint()),
+        ('input_tokens', dbt.type_bigint())
     ]) }}
 
 ),
@@ -23,15 +18,7 @@ renamed as (
     select
 
         ----------  ids
-        {{ surrogate_key([
-            'organization',
-            'start_time',
-            'project_id',
-            'user_id',
-            'api_key_id',
-            'model'
-        ]) }} as usage_id,
-        organization,
+        {{ usage_bucket_id(['project_id', 'user_id', 'api_key_id', 'model']) }},
 
         ----------  dimensions
         project_id,
@@ -43,13 +30,8 @@ renamed as (
         num_model_requests as requests,
         input_tokens,
 
-        ----------  booleans
-        is_final,
-
-        ----------  dates and timestamps
-        cast(bucket_date as date) as usage_date,
-        {{ unix_to_timestamp('start_time') }} as bucket_started_at,
-        {{ unix_to_timestamp('end_time') }} as bucket_ended_at
+        ----------  booleans, dates and timestamps
+        {{ usage_bucket_columns() }}
 
     from source
 

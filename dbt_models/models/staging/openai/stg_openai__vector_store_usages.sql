@@ -2,14 +2,9 @@ with
 
 source as (
 
-    {{ source_or_empty(source('openai', 'vector_stores_usage'), [
-            ('organization', dbt.type_string()),
-            ('bucket_date', 'date'),
-            ('start_time', dbt.type_bigint()),
-            ('end_time', dbt.type_bigint()),
-            ('project_id', dbt.type_string()),
-            ('usage_bytes', dbt.type_bigint()),
-            ('is_final', dbt.type_boolean())
+    {{ usage_bucket_source(source('openai', 'vector_stores_usage'), [
+        ('project_id', dbt.type_string()),
+        ('usage_bytes', dbt.type_bigint())
     ]) }}
 
 ),
@@ -19,8 +14,7 @@ renamed as (
     select
 
         ----------  ids
-        {{ surrogate_key(['organization', 'start_time', 'project_id']) }} as usage_id,
-        organization,
+        {{ usage_bucket_id(['project_id']) }},
 
         ----------  dimensions
         project_id,
@@ -28,13 +22,8 @@ renamed as (
         ----------  numerics
         usage_bytes,
 
-        ----------  booleans
-        is_final,
-
-        ----------  dates and timestamps
-        cast(bucket_date as date) as usage_date,
-        {{ unix_to_timestamp('start_time') }} as bucket_started_at,
-        {{ unix_to_timestamp('end_time') }} as bucket_ended_at
+        ----------  booleans, dates and timestamps
+        {{ usage_bucket_columns() }}
 
     from source
 

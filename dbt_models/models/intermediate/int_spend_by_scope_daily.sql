@@ -1,5 +1,3 @@
-{{ config(materialized='view', schema='intermediate') }}
-
 {#- Spend per organization, UTC day and scope, in one long table that budgets and anomaly
     detection match against: the organization total, and each project, API key, user and model,
     with their ids, names (and user emails), billed and estimated cost, all from the cost marts

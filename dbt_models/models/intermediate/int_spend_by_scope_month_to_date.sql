@@ -1,5 +1,3 @@
-{{ config(materialized='view', schema='intermediate') }}
-
 {#- The scopes OpenAI's spend limits and alerts apply to, the organization (`project_id` NULL)
     and every project it has had, each with its name and its billed spend in the current
     month: the calendar month (UTC) of the latest day loaded for the organization
