@@ -15,7 +15,7 @@ spend as (
 
 projects as (
 
-    select * from {{ ref('stg_openai__projects') }}
+    select * from {{ ref('int_projects__latest') }}
 
 ),
 

@@ -4,13 +4,13 @@ with
 
 api_keys as (
 
-    select * from {{ ref('stg_openai__api_keys') }}
+    select * from {{ ref('int_api_keys__latest') }}
 
 ),
 
 projects as (
 
-    select * from {{ ref('stg_openai__projects') }}
+    select * from {{ ref('int_projects__latest') }}
 
 ),
 

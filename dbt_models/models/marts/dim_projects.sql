@@ -5,13 +5,13 @@ with
 
 projects as (
 
-    select * from {{ ref('stg_openai__projects') }}
+    select * from {{ ref('int_projects__latest') }}
 
 ),
 
 api_keys as (
 
-    select * from {{ ref('stg_openai__api_keys') }}
+    select * from {{ ref('int_api_keys__latest') }}
 
 ),
 

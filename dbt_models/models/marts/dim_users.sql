@@ -4,7 +4,7 @@ with
 
 users as (
 
-    select * from {{ ref('stg_openai__users') }}
+    select * from {{ ref('int_users__latest') }}
 
 ),
 
