@@ -28,8 +28,8 @@ from assets import retention
 from assets.checks import BILLED_MARTS, TOKEN_MARTS
 from assets.instance import storage_url
 from reliability import harness
+from serving import publish
 from simulator import ADMIN_KEY, SimulatorConfig, start_simulator
-from warehouse import publish
 from warehouse.connection import base_tables, connect_postgres
 from warehouse.location import parse_postgres_url
 
