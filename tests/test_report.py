@@ -205,6 +205,13 @@ def test_without_the_monthly_mart_the_projection_is_unknown(warehouse, tmp_path)
     assert "n/a" in card
 
 
+def test_a_month_the_marts_do_not_project_has_no_projection(warehouse):
+    april = data.read_report_data(warehouse, START, dt.date(2025, 4, 30))
+    assert shaping.projected_month(april.projected_month.frame) is None
+    assert shaping.projected_month(None) is None
+    assert shaping.projected_month(pd.DataFrame({"projected_billed_cost_usd": [12.5]})) == 12.5
+
+
 def test_change_is_unknown_without_a_previous_period(warehouse):
     start = dt.date(2025, 2, 1)
     head = _headline(data.read_report_data(warehouse, start, END), start)
