@@ -12,6 +12,7 @@ import html
 from dataclasses import dataclass, field
 
 import pandas as pd
+from plotly.offline import get_plotlyjs
 
 from serving.report import figures, shaping
 from serving.report.data import Loaded, ReportData
@@ -321,8 +322,6 @@ table.data td:nth-child(n+4) { font-variant-numeric: tabular-nums; }
 
 def render_html(data: ReportData, sections: list[Section], generated_at: dt.datetime) -> str:
     """The whole page as one string, plotly.js embedded so it needs no network."""
-    from plotly.offline import get_plotlyjs
-
     head = (
         shaping.headline(
             data.headline_daily.frame,
