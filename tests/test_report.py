@@ -36,10 +36,9 @@ insert into marts.cost_by_project_monthly values
 # The month-end projection those rows give March: what the headline must show.
 MARCH_PROJECTION = 186.0
 _SECTION_MARTS = """
-create schema staging;
 create table marts.usage_daily (
     usage_date date, model varchar, project_id varchar, requests bigint);
-create table staging.stg_openai__projects (project_id varchar, project_name varchar);
+create table marts.dim_projects (project_id varchar, project_name varchar);
 create table marts.cost_by_line_item_daily (
     usage_date date, line_item varchar, billed_cost_usd decimal(38, 18));
 create table marts.cost_by_api_key_daily (
@@ -81,7 +80,7 @@ def build_warehouse(path, n_models: int = 3, n_projects: int = 2, sections: bool
             return path
         con.execute(_SECTION_MARTS)
         con.execute(
-            "insert into staging.stg_openai__projects values "
+            "insert into marts.dim_projects values "
             "('proj_00', 'Project 00'), ('proj_01', 'Project 01')"
         )
         con.execute(

@@ -73,18 +73,19 @@ PROJECT_DAILY = Source(
 )
 
 # usage_daily covers every usage family (completions, embeddings, ...), not only completions.
+# dim_projects holds one row per project of the projects listing, named as there.
 USAGE_BY_MODEL_PROJECT = Source(
     "marts.usage_daily",
     {
         "marts.usage_daily": ("usage_date", "model", "project_id", "requests"),
-        "staging.stg_openai__projects": ("project_id", "project_name"),
+        "marts.dim_projects": ("project_id", "project_name"),
     },
     """
     select coalesce(u.model, '(unknown model)') as model,
            coalesce(p.project_name, u.project_id, '(no project)') as project,
            cast(sum(u.requests) as bigint) as requests
     from marts.usage_daily as u
-    left join staging.stg_openai__projects as p on u.project_id = p.project_id
+    left join marts.dim_projects as p on u.project_id = p.project_id
     where u.usage_date between ? and ?
     group by 1, 2
     """,
