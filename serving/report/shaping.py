@@ -1,7 +1,7 @@
 """The report's pure shaping: each section's frame turned into exactly what its chart shows.
 
-No I/O here: every function takes the frames `data.py` read and returns new ones, so each is
-tested on small hand-made frames.
+No I/O here: every function takes the frames `data.py` read (or any frame of the same columns)
+and returns new ones.
 """
 
 from __future__ import annotations
