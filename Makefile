@@ -49,7 +49,7 @@ backfill: install
 	$(PY) -m scripts.backfill --start "$(START)" --end "$(END)"
 
 report: install
-	$(PY) -m warehouse.report $(if $(START),--start "$(START)") $(if $(END),--end "$(END)")
+	$(PY) -m serving.report $(if $(START),--start "$(START)") $(if $(END),--end "$(END)")
 
 # Two workers (the machines have 2 cores); a test module stays on one worker, so its shared
 # fixtures (one simulator, one reference run) are built once.

@@ -1,7 +1,7 @@
 """The `serving/bi_files` asset: every mart published for BI tools after the marts are built.
 
 Parquet and CSV per mart (each swapped in atomically) and a serving DuckDB file of views over
-the Parquet files in storage v1.4.0, all in `SERVING_DIR` (see `warehouse/publish.py`). BI
+the Parquet files in storage v1.4.0, all in `SERVING_DIR` (see `serving/publish.py`). BI
 tools open those, never the working file, so a dashboard left open never blocks a run.
 """
 
@@ -15,7 +15,8 @@ from dagster_dbt import DbtProject
 from assets.partitions import SINGLE_RUN
 from assets.report import mart_keys
 from assets.resources import DUCKDB_POOL, WarehouseLock
-from warehouse import paths, publish
+from serving import publish
+from warehouse import paths
 
 SERVING_KEY = dg.AssetKey(["serving", "bi_files"])
 

@@ -106,11 +106,11 @@ def build_report_asset(project: DbtProject, partitions: dg.PartitionsDefinition)
     ) -> dg.MaterializeResult:
         # Imported here: the report needs pandas and Plotly, which every other step (each run
         # process loads these definitions) does without.
-        from warehouse import report
+        from serving.report import render
 
         try:
-            result = report.render_report(start=_day(config.start), end=_day(config.end))
-        except report.ReportError as exc:
+            result = render.render_report(start=_day(config.start), end=_day(config.end))
+        except render.ReportError as exc:
             raise dg.Failure(str(exc)) from None
         context.log.info(f"Spend report written to {result.path}")
         # No output value: the file is the result, and a run over a range of partitions has

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse import paths, publish
+from serving import publish
+from warehouse import paths
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TODAY = dt.datetime.now(dt.UTC).date()

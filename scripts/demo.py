@@ -16,7 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scripts.backfill import configure_logging, failure_summary, run_backfill  # noqa: E402
 from scripts.sim_process import simulator_process  # noqa: E402
-from warehouse import paths, report  # noqa: E402
+from serving.report import render  # noqa: E402
+from warehouse import paths  # noqa: E402
 from warehouse.connection import connect  # noqa: E402
 from warehouse.location import Warehouse, describe  # noqa: E402
 
@@ -108,9 +109,9 @@ def main() -> int:
         return 1
     print_summary(paths.warehouse())
     # The job's `report` asset already wrote it; render again only if that asset is absent.
-    report_path = paths.serving_dir() / report.REPORT_FILE
+    report_path = paths.serving_dir() / render.REPORT_FILE
     if not report_path.exists():
-        report_path = report.render_report().path
+        report_path = render.render_report().path
     print(f"Spend report (HTML, opens offline): {report_path}")
     serving = paths.serving_dir()
     print(f"BI serving folder (never blocks the pipeline; see docs/bi.md): {serving}")

@@ -28,6 +28,8 @@ from fixtures.raw_fixture import (
     build_raw_fixture,
 )
 
+from serving.report import data, page, render, shaping
+
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_models"
 DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
 
@@ -484,3 +486,25 @@ def test_price_overrides_and_tier_factors_are_reviewed_seeds():
             row["service_tier"]: float(row["price_factor"]) for row in csv.DictReader(handle)
         }
     assert factors == {"default": 1.0, "flex": 0.5, "priority": 2.0}
+
+
+def test_the_reports_projected_month_is_the_monthly_marts(built, tmp_path):
+    """One month-end projection: the report's headline shows the monthly marts' own."""
+    warehouse = built["warehouse"]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        (expected,) = _one(
+            con,
+            "select cast(sum(projected_billed_cost_usd) as double)"
+            " from marts.cost_by_project_monthly where month_start = ?",
+            [DAY_3.replace(day=1)],
+        )
+    loaded = data.read_report_data(warehouse, DAY_1, DAY_3)
+    projected = shaping.projected_month(loaded.projected_month.frame)
+    head = shaping.headline(loaded.headline_daily.frame, DAY_1, DAY_3, projected)
+    assert expected > 0 and head.projected_month == pytest.approx(expected)
+    # the month is in progress on this fixture, so the projection runs past the month to date
+    assert head.projected_month > head.month_to_date > 0
+    out = tmp_path / "report.html"
+    render.render_report(warehouse, out, DAY_1, DAY_3, today=DAY_3)
+    card = out.read_text().split("Projected month total", 1)[1].split("</div></div>", 1)[0]
+    assert page.money(expected) in card

@@ -27,8 +27,8 @@ from fixtures.focus_validator import (
 )
 
 from assets.schedules import partition_range_tags, refresh_job
+from serving import publish
 from simulator import ADMIN_KEY, SimulatorConfig, start_simulator
-from warehouse import publish
 
 TODAY = dt.datetime.now(dt.UTC).date()
 # The simulated organization exists for this many days before today.

@@ -27,8 +27,8 @@ import pytest
 from assets import retention
 from reliability import harness
 from scripts.instance import storage_url
+from serving import publish
 from simulator import ADMIN_KEY, SimulatorConfig, start_simulator
-from warehouse import publish
 from warehouse.connection import base_tables, connect_postgres
 from warehouse.location import parse_postgres_url
 

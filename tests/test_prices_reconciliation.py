@@ -22,8 +22,9 @@ import pytest
 from fixtures.duckdb_files import V1_4_STORAGE_NUMBER, storage_version_number
 
 from assets.schedules import partition_range_tags, refresh_job
+from serving import publish
 from simulator import ADMIN_KEY, SimulatorConfig, billing, start_simulator
-from warehouse import paths, publish
+from warehouse import paths
 
 TODAY = dt.datetime.now(dt.UTC).date()
 MAX_DRIFT_PCT = 1.0

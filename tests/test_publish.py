@@ -1,4 +1,4 @@
-"""Publishing for BI tools (`warehouse/publish.py`) on a small hand-made working file.
+"""Publishing for BI tools (`serving/publish.py`) on a small hand-made working file.
 
 The serving folder must work for DuckDB 1.4 drivers (storage version), from any working
 directory, after being copied elsewhere, and while a reader holds the serving file open.
@@ -18,7 +18,7 @@ import duckdb
 import pytest
 from fixtures.duckdb_files import V1_4_STORAGE_NUMBER, storage_version_number
 
-from warehouse import publish
+from serving import publish
 
 
 def _write_working(path: Path, day_count: int, amount: float = 1.0) -> None:

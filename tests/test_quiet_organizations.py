@@ -19,8 +19,8 @@ import pytest
 from assets.dbt import DBT_PROJECT_DIR
 from assets.schedules import daily_refresh, refresh_job
 from scripts.backfill import PLANNED_EVENTS_VARIABLE, failure_summary, run_backfill
+from serving.publish import SERVING_DB_NAME, mart_files
 from simulator import ADMIN_KEY, SimulatorConfig, start_simulator
-from warehouse.publish import SERVING_DB_NAME, mart_files
 
 TODAY = dt.datetime.now(dt.UTC).date()
 BACKFILL = (TODAY - dt.timedelta(days=7), TODAY - dt.timedelta(days=1))

@@ -10,15 +10,14 @@ import pandas as pd
 import pytest
 
 from assets.metadata import table_facts
-from warehouse import report
+from serving.report import data, page, render, shaping
+from serving.report.__main__ import main
 
 START, END = dt.date(2025, 3, 1), dt.date(2025, 3, 10)
 TODAY = dt.date(2025, 3, 11)
 
 _MARTS = """
 create schema marts;
-create schema intermediate;
-create schema staging;
 create table marts.cost_by_model_daily (
     usage_date date, model varchar, requests bigint, input_tokens bigint,
     cached_input_tokens bigint, output_tokens bigint, billed_cost_usd decimal(38, 18),
@@ -27,24 +26,33 @@ create table marts.cost_by_project_daily (
     usage_date date, project_id varchar, project_name varchar, requests bigint,
     input_tokens bigint, cached_input_tokens bigint, output_tokens bigint,
     billed_cost_usd decimal(38, 18), estimated_cost_usd double, unpriced_requests bigint);
+create table marts.cost_by_project_monthly (
+    organization varchar, month_start date, project_id varchar,
+    projected_billed_cost_usd double);
+insert into marts.cost_by_project_monthly values
+    ('org_a', date '2025-03-01', 'proj_00', 100.5), ('org_b', date '2025-03-01', 'proj_01', 85.5),
+    ('org_a', date '2025-02-01', 'proj_00', 999.0);
 """
-_FALLBACKS = """
-create table intermediate.int_costs__line_items_parsed (
-    usage_date date, line_item varchar, amount decimal(38, 18));
-create table intermediate.int_completion_usages__priced (
-    usage_date date, model varchar, project_id varchar, api_key_id varchar,
-    requests bigint, estimated_cost_usd double);
-create table staging.stg_openai__projects (project_id varchar, project_name varchar);
-create table staging.stg_openai__api_keys (
-    api_key_id varchar, api_key_name varchar, owner_name varchar);
+# The month-end projection those rows give March: what the headline must show.
+MARCH_PROJECTION = 186.0
+_SECTION_MARTS = """
+create table marts.usage_daily (
+    usage_date date, model varchar, project_id varchar, requests bigint);
+create table marts.dim_projects (project_id varchar, project_name varchar);
+create table marts.cost_by_line_item_daily (
+    usage_date date, line_item varchar, billed_cost_usd decimal(38, 18));
+create table marts.cost_by_api_key_daily (
+    usage_date date, api_key_id varchar, api_key_name varchar, owner_name varchar,
+    project_name varchar, requests bigint, estimated_cost_usd double);
 """
 
 
 _DAYS = "generate_series(date '2025-02-01', ?::date, interval 1 day) as days(d)"
 
 
-def build_warehouse(path, n_models: int = 3, n_projects: int = 2, fallbacks: bool = True):
-    """Marts (and the views the report falls back to) with simple, predictable numbers.
+def build_warehouse(path, n_models: int = 3, n_projects: int = 2, sections: bool = True):
+    """Marts with simple, predictable numbers; `sections=False` leaves out the marts of the
+    requests, line item and API key sections.
 
     Every day from Feb 1 to END: model i bills (i + 1) USD and project j bills (j + 1) USD, so
     the range and the previous period of the same length hold the same totals.
@@ -63,30 +71,38 @@ def build_warehouse(path, n_models: int = 3, n_projects: int = 2, fallbacks: boo
             f"from {_DAYS}, range(?) as p(j)",
             [END, n_projects],
         )
-        if not fallbacks:
-            return path
-        con.execute(_FALLBACKS)
         con.execute(
-            "insert into staging.stg_openai__projects values "
+            "create table marts.cost_reconciliation_daily as select usage_date,"
+            " sum(billed_cost_usd) as billed_cost_usd, sum(estimated_cost_usd) as"
+            " estimated_cost_usd from marts.cost_by_model_daily group by usage_date"
+        )
+        if not sections:
+            return path
+        con.execute(_SECTION_MARTS)
+        con.execute(
+            "insert into marts.dim_projects values "
             "('proj_00', 'Project 00'), ('proj_01', 'Project 01')"
         )
         con.execute(
-            "insert into staging.stg_openai__api_keys values "
-            "('key_aaaaaa1', 'agent', 'ann'), ('key_bbbbbb2', 'agent', 'bob'), "
-            "('key_cccccc3', 'etl', 'cy')"
-        )
-        con.execute(
-            "insert into intermediate.int_costs__line_items_parsed select d::date, item, amount "
+            "insert into marts.cost_by_line_item_daily select d::date, item, amount "
             f"from {_DAYS}, (values ('gpt-x, input', 1.5), ('gpt-x, output', 2.5), "
             "('file search', 0)) as items(item, amount)",
             [END],
         )
         con.execute(
-            "insert into intermediate.int_completion_usages__priced "
-            "select d::date, model, project, key, requests, cost "
-            f"from {_DAYS}, (values ('gpt-x', 'proj_00', 'key_aaaaaa1', 5, 3.0), "
-            "('gpt-y', 'proj_01', 'key_bbbbbb2', 7, 1.0), ('gpt-x', null, 'key_cccccc3', 1, 0.5), "
-            "('gpt-x', 'proj_00', null, 2, null)) as u(model, project, key, requests, cost)",
+            "insert into marts.usage_daily select d::date, model, project, requests "
+            f"from {_DAYS}, (values ('gpt-x', 'proj_00', 5), ('gpt-y', 'proj_01', 7), "
+            "('gpt-x', null, 1), ('gpt-x', 'proj_00', 2)) as u(model, project, requests)",
+            [END],
+        )
+        con.execute(
+            "insert into marts.cost_by_api_key_daily select d::date, key, name, owner, project,"
+            f" requests, cost from {_DAYS}, (values"
+            " ('key_aaaaaa1', 'agent', 'ann', 'Project 00', 5, 3.0),"
+            " ('key_bbbbbb2', 'agent', 'bob', 'Project 01', 7, 1.0),"
+            " ('key_cccccc3', 'etl', 'cy', null, 1, 0.5),"
+            " ('(no key)', null, null, 'Project 00', 2, null))"
+            " as k(key, name, owner, project, requests, cost)",
             [END],
         )
     return path
@@ -98,12 +114,12 @@ def warehouse(tmp_path):
 
 
 def read(path):
-    return report.read_report_data(path, START, END, TODAY)
+    return data.read_report_data(path, START, END)
 
 
 def test_cost_by_model_sums_to_the_mart_every_day(warehouse):
-    data = read(warehouse)
-    wide = report.cost_by_model_over_time(data.model_daily.frame, START, END)
+    loaded = read(warehouse)
+    wide = shaping.cost_by_model_over_time(loaded.model_daily.frame, START, END)
     assert list(wide.columns) == ["model-02", "model-01", "model-00"]  # largest first
     assert len(wide) == 10 and wide.index[0].date() == START
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -119,34 +135,34 @@ def test_cost_by_model_sums_to_the_mart_every_day(warehouse):
 
 
 def test_fifty_projects_become_the_top_ten_and_other_with_the_same_total(tmp_path):
-    path = build_warehouse(tmp_path / "w.duckdb", n_projects=50, fallbacks=False)
-    data = read(path)
-    wide = report.cost_by_project_over_time(data.project_daily.frame, START, END)
+    path = build_warehouse(tmp_path / "w.duckdb", n_projects=50, sections=False)
+    loaded = read(path)
+    wide = shaping.cost_by_project_over_time(loaded.project_daily.frame, START, END)
     assert list(wide.columns[:3]) == ["Project 49", "Project 48", "Project 47"]
-    assert len(wide.columns) == report.TOP_N + 1 and wide.columns[-1] == report.OTHER
+    assert len(wide.columns) == shaping.TOP_N + 1 and wide.columns[-1] == shaping.OTHER
     expected = sum(range(1, 51)) * 10  # every project, every day of the range
     assert wide.to_numpy().sum() == pytest.approx(expected)
-    assert wide[report.OTHER].iloc[0] == pytest.approx(sum(range(1, 41)))
-    share = report.project_share(data.project_daily.frame)
-    assert share.sum() == pytest.approx(expected) and share.index[-1] == report.OTHER
+    assert wide[shaping.OTHER].iloc[0] == pytest.approx(sum(range(1, 41)))
+    share = shaping.project_share(loaded.project_daily.frame)
+    assert share.sum() == pytest.approx(expected) and share.index[-1] == shaping.OTHER
 
 
 def test_one_project_is_shown_alone(tmp_path):
-    path = build_warehouse(tmp_path / "w.duckdb", n_models=1, n_projects=1, fallbacks=False)
-    data = read(path)
-    wide = report.cost_by_project_over_time(data.project_daily.frame, START, END)
+    path = build_warehouse(tmp_path / "w.duckdb", n_models=1, n_projects=1, sections=False)
+    loaded = read(path)
+    wide = shaping.cost_by_project_over_time(loaded.project_daily.frame, START, END)
     assert list(wide.columns) == ["Project 00"]
-    assert list(report.project_share(data.project_daily.frame).index) == ["Project 00"]
+    assert list(shaping.project_share(loaded.project_daily.frame).index) == ["Project 00"]
 
 
 def test_eleven_labels_are_never_grouped_into_a_single_other(tmp_path):
-    path = build_warehouse(tmp_path / "w.duckdb", n_models=11, fallbacks=False)
-    wide = report.cost_by_model_over_time(read(path).model_daily.frame, START, END)
-    assert report.OTHER not in wide.columns and len(wide.columns) == 11
+    path = build_warehouse(tmp_path / "w.duckdb", n_models=11, sections=False)
+    wide = shaping.cost_by_model_over_time(read(path).model_daily.frame, START, END)
+    assert shaping.OTHER not in wide.columns and len(wide.columns) == 11
 
 
 def test_token_mix_splits_input_into_cached_and_uncached(warehouse):
-    mix = report.token_mix(read(warehouse).model_daily.frame, START, END)
+    mix = shaping.token_mix(read(warehouse).model_daily.frame, START, END)
     day = mix.iloc[0]
     assert day["cached_input_tokens"] == 3 * 250
     assert day["uncached_input_tokens"] == 3 * 750
@@ -154,62 +170,73 @@ def test_token_mix_splits_input_into_cached_and_uncached(warehouse):
     assert day["cached_share"] == pytest.approx(0.25)
 
 
+def _headline(loaded: data.ReportData, start: dt.date = START) -> shaping.Headline:
+    projected = shaping.projected_month(loaded.projected_month.frame)
+    return shaping.headline(loaded.headline_daily.frame, start, END, projected)
+
+
 def test_headline_figures(warehouse):
-    data = read(warehouse)
-    head = report.headline(data.headline_daily.frame, START, END, TODAY)
+    head = _headline(read(warehouse))
     assert head.billed == pytest.approx(6 * 10)  # 1 + 2 + 3 USD a day, 10 days
     assert head.estimated == pytest.approx(6 * 0.9 * 10)
     assert head.previous_billed == pytest.approx(60)
     assert head.change_pct == pytest.approx(0)
     assert head.month_label == "March 2025" and head.month_to_date == pytest.approx(60)
-    # 10 closed days in March + 21 days at the 7-day run rate of 6 USD a day
-    assert head.run_rate == pytest.approx(6)
-    assert head.projected_month == pytest.approx(6 * 31)
+    # the monthly marts' projection for March, every organization and project
+    assert head.projected_month == pytest.approx(MARCH_PROJECTION)
 
 
-def test_projection_ignores_todays_partial_day(warehouse):
-    data = report.read_report_data(warehouse, START, END, today=END)
-    head = report.headline(data.headline_daily.frame, START, END, END)
-    assert head.month_to_date == pytest.approx(60)
-    assert head.projected_month == pytest.approx(6 * 31)  # 9 closed days + 22 at 6 USD
+def test_the_projection_is_the_monthly_marts_and_named_as_such(warehouse, tmp_path):
+    out = tmp_path / "report.html"
+    render.render_report(warehouse, out, START, END, TODAY)
+    card = out.read_text().split("Projected month total", 1)[1].split("</div></div>", 1)[0]
+    assert page.money(MARCH_PROJECTION) in card
+    assert "linear month-to-date projection from the marts" in card
+
+
+def test_without_the_monthly_mart_the_projection_is_unknown(warehouse, tmp_path):
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("drop table marts.cost_by_project_monthly")
+    assert _headline(read(warehouse)).projected_month is None
+    out = tmp_path / "report.html"
+    render.render_report(warehouse, out, START, END, TODAY)
+    card = out.read_text().split("Projected month total", 1)[1].split("</div></div>", 1)[0]
+    assert "n/a" in card
+
+
+def test_a_month_the_marts_do_not_project_has_no_projection(warehouse):
+    april = data.read_report_data(warehouse, START, dt.date(2025, 4, 30))
+    assert shaping.projected_month(april.projected_month.frame) is None
+    assert shaping.projected_month(None) is None
+    assert shaping.projected_month(pd.DataFrame({"projected_billed_cost_usd": [12.5]})) == 12.5
 
 
 def test_change_is_unknown_without_a_previous_period(warehouse):
     start = dt.date(2025, 2, 1)
-    data = report.read_report_data(warehouse, start, END, TODAY)
-    head = report.headline(data.headline_daily.frame, start, END, TODAY)
+    head = _headline(data.read_report_data(warehouse, start, END), start)
     assert head.previous_billed == 0 and head.change_pct is None
 
 
-def test_requests_matrix_from_the_fallback_views(warehouse):
-    data = read(warehouse)
-    assert data.usage_by_model_project.source == "intermediate.int_completion_usages__priced"
-    matrix = report.requests_matrix(data.usage_by_model_project.frame)
+def test_requests_matrix_by_model_and_project(warehouse):
+    loaded = read(warehouse)
+    assert loaded.usage_by_model_project.source == "marts.usage_daily"
+    matrix = shaping.requests_matrix(loaded.usage_by_model_project.frame)
     assert matrix.loc["gpt-x", "Project 00"] == 7 * 10
     assert matrix.loc["gpt-y", "Project 01"] == 7 * 10
     assert matrix.loc["gpt-x", "(no project)"] == 10
     assert int(matrix.to_numpy().sum()) == 15 * 10
 
 
-def test_line_items_prefer_the_mart_when_it_exists(warehouse):
-    data = read(warehouse)
-    assert data.line_items.source == "intermediate.int_costs__line_items_parsed"
-    items = report.line_item_costs(data.line_items.frame)
+def test_line_items_sum_over_the_range(warehouse):
+    loaded = read(warehouse)
+    assert loaded.line_items.source == "marts.cost_by_line_item_daily"
+    items = shaping.line_item_costs(loaded.line_items.frame)
     assert items.to_dict() == {"gpt-x, output": 25.0, "gpt-x, input": 15.0, "file search": 0.0}
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute(
-            "create table marts.cost_by_line_item_daily as "
-            "select ?::date as usage_date, 'mart line' as line_item, 9.0 as billed_cost_usd",
-            [START],
-        )
-    data = read(warehouse)
-    assert data.line_items.source == "marts.cost_by_line_item_daily"
-    assert report.line_item_costs(data.line_items.frame).to_dict() == {"mart line": 9.0}
 
 
 def test_top_api_keys_have_unique_labels_and_a_trend(warehouse):
-    data = read(warehouse)
-    table, trend = report.top_api_keys(data.api_keys_daily.frame, START, END)
+    loaded = read(warehouse)
+    table, trend = shaping.top_api_keys(loaded.api_keys_daily.frame, START, END)
     assert list(table["label"]) == ["agent (aaaaa1)", "agent (bbbbb2)", "etl", "(no key)"]
     assert list(table["estimated_cost_usd"]) == pytest.approx([30.0, 10.0, 5.0, 0.0])
     assert list(table["requests"]) == [50, 70, 10, 20]
@@ -219,37 +246,37 @@ def test_top_api_keys_have_unique_labels_and_a_trend(warehouse):
 
 
 def test_estimated_vs_billed_per_day(warehouse):
-    frame = report.estimated_vs_billed(read(warehouse).daily_totals.frame, START, END)
+    frame = shaping.estimated_vs_billed(read(warehouse).daily_totals.frame, START, END)
     assert frame["billed_cost_usd"].sum() == pytest.approx(60)
     assert frame["estimated_cost_usd"].sum() == pytest.approx(54)
 
 
 def test_sections_without_their_mart_say_so_and_the_page_still_renders(tmp_path):
-    path = build_warehouse(tmp_path / "w.duckdb", fallbacks=False)
+    path = build_warehouse(tmp_path / "w.duckdb", sections=False)
     out = tmp_path / "serving" / "report.html"
-    result = report.render_report(path, out, START, END, TODAY)
-    page = out.read_text()
-    assert "Not available yet: `marts.cost_by_api_key_daily`" in page
-    assert "Not available yet: `marts.budget_status`" in page
+    result = render.render_report(path, out, START, END, TODAY)
+    html_page = out.read_text()
+    assert "Not available yet: `marts.cost_by_api_key_daily`" in html_page
+    assert "Not available yet: `marts.budget_status`" in html_page
     assert {"Top API keys (agents)", "Budget status", "Cost by line item"} <= set(result.skipped)
-    assert result.charts == 5 and page.count('class="plotly-graph-div"') == 5
-    assert "https://" not in page.split("<script", 1)[0]  # nothing fetched by the head
+    assert result.charts == 5 and html_page.count('class="plotly-graph-div"') == 5
+    assert "https://" not in html_page.split("<script", 1)[0]  # nothing fetched by the head
 
 
 def test_report_is_replaced_atomically_and_readable_by_others(warehouse, tmp_path):
     out = tmp_path / "serving" / "report.html"
     out.parent.mkdir()
     out.write_text("old")
-    report.render_report(warehouse, out, START, END, TODAY)
+    render.render_report(warehouse, out, START, END, TODAY)
     assert out.read_text().startswith("<!DOCTYPE html>")
     assert stat.S_IMODE(out.stat().st_mode) == 0o644
     assert [p.name for p in out.parent.iterdir()] == ["report.html"]
 
 
 def test_missing_warehouse_names_the_command_to_run(tmp_path, capsys):
-    with pytest.raises(report.ReportError, match="make demo"):
-        report.render_report(tmp_path / "none.duckdb", tmp_path / "r.html")
-    assert report.main(["--start", "2025-03-01"]) == 2
+    with pytest.raises(render.ReportError, match="make demo"):
+        render.render_report(tmp_path / "none.duckdb", tmp_path / "r.html")
+    assert main(["--start", "2025-03-01"]) == 2
     assert "make demo" in capsys.readouterr().err
 
 
@@ -303,8 +330,8 @@ def _with_spend_marts(path, limits=_LIMITS, alerts=True):
 
 
 def test_spend_limits_table_puts_the_organization_first_then_the_most_used(warehouse):
-    data = read(_with_spend_marts(warehouse))
-    table = report.spend_limits_table(data.spend_limits.frame)
+    loaded = read(_with_spend_marts(warehouse))
+    table = shaping.spend_limits_table(loaded.spend_limits.frame)
     assert list(table["Scope"]) == ["default (organization)", "Beta", "Alpha", "Gamma"]
     by_scope = table.set_index("Scope")
     for _, _, _, name, limit, status, spent in _LIMITS:
@@ -315,15 +342,15 @@ def test_spend_limits_table_puts_the_organization_first_then_the_most_used(wareh
             assert pd.isna(by_scope.loc[label, "Used %"])
         else:
             assert by_scope.loc[label, "Used %"] == pytest.approx(100 * spent / limit)
-    alerts = report.spend_alerts_table(data.spend_alerts.frame)
+    alerts = shaping.spend_alerts_table(loaded.spend_alerts.frame)
     assert list(alerts["Scope"]) == ["default (organization)", "Beta"]
     assert list(alerts["Crossed"]) == ["no", "yes"]
 
 
 def test_several_organizations_are_named_in_the_scope(warehouse):
     limits = [*_LIMITS[:2], ("labs", "organization", None, "labs", 100, "enforcing", 5.0)]
-    data = read(_with_spend_marts(warehouse, limits, alerts=False))
-    table = report.spend_limits_table(data.spend_limits.frame)
+    loaded = read(_with_spend_marts(warehouse, limits, alerts=False))
+    table = shaping.spend_limits_table(loaded.spend_limits.frame)
     assert list(table["Scope"]) == [
         "default / (organization)",
         "default / Alpha",
@@ -333,10 +360,12 @@ def test_several_organizations_are_named_in_the_scope(warehouse):
 
 def test_the_budget_section_shows_openais_limits_and_alerts(warehouse, tmp_path):
     out = tmp_path / "serving" / "report.html"
-    report.render_report(_with_spend_marts(warehouse), out, START, END, TODAY)
-    page = out.read_text()
-    section = page.split("<h2>OpenAI spend limits and alerts</h2>", 1)[1].split("</section>")[0]
-    assert page.index("<h2>Budget status</h2>") < page.index("<h2>OpenAI spend limits")
+    render.render_report(_with_spend_marts(warehouse), out, START, END, TODAY)
+    html_page = out.read_text()
+    section = html_page.split("<h2>OpenAI spend limits and alerts</h2>", 1)[1].split("</section>")[
+        0
+    ]
+    assert html_page.index("<h2>Budget status</h2>") < html_page.index("<h2>OpenAI spend limits")
     assert "<td>default (organization)</td><td>7,500.00</td><td>month</td>" in section
     assert "<td>Beta</td><td>500.00</td><td>month</td><td>inactive</td><td>450.00</td>" in section
     assert "<td>90.0</td>" in section  # Beta: 450 of 500 USD
@@ -346,35 +375,35 @@ def test_the_budget_section_shows_openais_limits_and_alerts(warehouse, tmp_path)
 
 def test_the_section_says_when_openai_has_no_limits_or_the_marts_are_missing(warehouse, tmp_path):
     out = tmp_path / "serving" / "report.html"
-    result = report.render_report(warehouse, out, START, END, TODAY)
+    result = render.render_report(warehouse, out, START, END, TODAY)
     assert "Not available yet: `marts.openai_spend_limits`" in out.read_text()
     assert "OpenAI spend limits and alerts" in result.skipped
-    report.render_report(_with_spend_marts(warehouse, [], alerts=False), out, START, END, TODAY)
+    render.render_report(_with_spend_marts(warehouse, [], alerts=False), out, START, END, TODAY)
     assert "No hard limit or alert is set in OpenAI" in out.read_text()
 
 
 def test_a_range_without_spend_says_so_first(tmp_path):
-    path = build_warehouse(tmp_path / "w.duckdb", n_models=0, n_projects=0, fallbacks=False)
-    data = read(path)
-    assert report.spend_notice(data) == (
+    path = build_warehouse(tmp_path / "w.duckdb", n_models=0, n_projects=0, sections=False)
+    loaded = read(path)
+    assert page.spend_notice(loaded) == (
         f"No spend yet from {START} to {END}: the Costs API billed nothing and no usage was "
         "reported in this range. The charts fill in once the organization uses the API."
     )
-    result = report.render_report(path, tmp_path / "report.html", START, END, TODAY)
-    assert result.notice == report.spend_notice(data)
-    page = (tmp_path / "report.html").read_text()
-    assert f'<p class="note" id="spend-notice">No spend yet from {START} to {END}' in page
+    result = render.render_report(path, tmp_path / "report.html", START, END, TODAY)
+    assert result.notice == page.spend_notice(loaded)
+    html_page = (tmp_path / "report.html").read_text()
+    assert f'<p class="note" id="spend-notice">No spend yet from {START} to {END}' in html_page
 
 
 def test_usage_the_costs_api_did_not_bill_is_named_as_such(tmp_path):
-    path = build_warehouse(tmp_path / "w.duckdb", fallbacks=False)
+    path = build_warehouse(tmp_path / "w.duckdb", sections=False)
     with duckdb.connect(str(path)) as con:
         con.execute("update marts.cost_by_model_daily set billed_cost_usd = 0")
-    notice = report.spend_notice(read(path))
+    notice = page.spend_notice(read(path))
     assert notice.startswith(f"No billed spend from {START} to {END}: usage was reported")
 
 
 def test_a_range_with_spend_has_no_notice(warehouse, tmp_path):
-    assert report.spend_notice(read(warehouse)) is None
-    result = report.render_report(warehouse, tmp_path / "report.html", START, END, TODAY)
+    assert page.spend_notice(read(warehouse)) is None
+    result = render.render_report(warehouse, tmp_path / "report.html", START, END, TODAY)
     assert result.notice is None and "spend-notice" not in (tmp_path / "report.html").read_text()

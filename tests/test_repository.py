@@ -178,7 +178,7 @@ FINE = [
     ("docs/bi.md", 'No files found that match the pattern ".../parquet/<mart>.parquet"'),
     ("simulator/spec/x.yaml", "#  (/organization/spend_alerts/{id}, .../spend_alerts/{id})"),
     ("bench/charts.py", 'COLORS = ("#4e79a7", "#000000")'),
-    ("warehouse/report.py", ".card { color: #555; box-shadow: 0 1px 2px #0002; }"),
+    ("serving/report/page.py", ".card { color: #555; box-shadow: 0 1px 2px #0002; }"),
     ("README.md", "<https://example.com/tmp/x> and a/../b and ~/tmp/x"),
     ("README.md", "| `usage/code_interpreter_sessions` | 12 | 12 |"),
     ("RELIABILITY.md", "Fix 2 below landed after the full run (RELIABILITY.md, fix 7)."),

@@ -1,5 +1,5 @@
 """Choosing the warehouse and Dagster's storage by configuration: the small pure decisions
-(`warehouse/location.py`, `warehouse/connection.py`, `warehouse/marts_copy.py`,
+(`warehouse/location.py`, `warehouse/connection.py`, `serving/marts_copy.py`,
 `scripts/instance.py`), and a Postgres reader on a real server."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from scripts.instance import (
     prepare_home,
     storage_url,
 )
+from serving.marts_copy import arrow_type, copy_schema
 from warehouse import paths, queries
 from warehouse.connection import WarehouseConnectionError, connect, placeholders
 from warehouse.location import (
@@ -29,7 +30,6 @@ from warehouse.location import (
     mask_password_of,
     parse_postgres_url,
 )
-from warehouse.marts_copy import arrow_type, copy_schema
 
 SECRET = "s3cr:et@p/w"  # needs percent-encoding in a URL
 URL = "postgresql://usage:s3cr%3Aet%40p%2Fw@db.internal:6543/openai_usage?sslmode=require"

@@ -1,1 +1,1 @@
-"""Where the warehouse files live, and (later) publishing them for BI tools."""
+"""Where the warehouse lives: its location, paths and connection (publishing is `serving/`)."""

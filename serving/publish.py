@@ -14,7 +14,7 @@ every successful run `publish()` writes, into the serving folder:
     manifest.json            what was published, when, with row counts
 
 A Postgres warehouse (`WAREHOUSE_URL`) is published the same way: its marts are read into an
-in-memory DuckDB database first (`warehouse/marts_copy.py`), and the same COPY statements write
+in-memory DuckDB database first (`serving/marts_copy.py`), and the same COPY statements write
 the same files from there.
 
 Why views over Parquet rather than a snapshot DuckDB file swapped in: a dashboard that keeps
@@ -37,13 +37,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
+from serving import atomic
 from warehouse.connection import Connection, base_tables, connect, quote_identifier
 from warehouse.location import PostgresUrl, Warehouse
 
@@ -82,14 +82,9 @@ def _quote_literal(text: str) -> str:
 
 
 def _atomic_copy(con: duckdb.DuckDBPyConnection, query: str, target: Path, options: str) -> None:
-    """COPY `query` to a temporary file beside `target`, then swap it in with os.replace."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
+    """COPY `query` to a temporary file beside `target`, then swap it in (`serving/atomic.py`)."""
+    with atomic.replacing(target) as tmp:
         con.execute(f"copy ({query}) to {_quote_literal(str(tmp))} ({options})")
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def mart_files(mart: str) -> tuple[str, str]:
@@ -144,26 +139,23 @@ def build_serving_db(target: Path, marts: Iterable[str], serving_dir: Path) -> N
 
     The Parquet files must exist: DuckDB binds a view when it is created.
     """
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
-    con = duckdb.connect()
-    try:
-        con.execute(f"set variable {SERVING_DIR_VARIABLE} = {_quote_literal(str(serving_dir))}")
-        con.execute(
-            f"attach {_quote_literal(str(tmp))} as serving"
-            f" (storage_version {_quote_literal(STORAGE_VERSION)})"
-        )
-        con.execute("use serving")
-        for mart in marts:
-            con.execute(view_sql(mart, serving_dir))
-        con.execute("use memory")
-        con.execute("detach serving")
-        con.close()
-        os.replace(tmp, target)
-    finally:
-        con.close()
-        tmp.unlink(missing_ok=True)
-        Path(f"{tmp}.wal").unlink(missing_ok=True)
+    with atomic.replacing(target) as tmp:
+        con = duckdb.connect()
+        try:
+            con.execute(f"set variable {SERVING_DIR_VARIABLE} = {_quote_literal(str(serving_dir))}")
+            con.execute(
+                f"attach {_quote_literal(str(tmp))} as serving"
+                f" (storage_version {_quote_literal(STORAGE_VERSION)})"
+            )
+            con.execute("use serving")
+            for mart in marts:
+                con.execute(view_sql(mart, serving_dir))
+            con.execute("use memory")
+            con.execute("detach serving")
+        finally:
+            # Closed before the swap: the file must be complete and free when it is renamed.
+            con.close()
+            Path(f"{tmp}.wal").unlink(missing_ok=True)
 
 
 def _read_manifest(serving_dir: Path) -> dict:
@@ -174,10 +166,9 @@ def _read_manifest(serving_dir: Path) -> dict:
 
 
 def _write_manifest(serving_dir: Path, manifest: dict) -> None:
-    target = serving_dir / MANIFEST_NAME
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, target)
+    atomic.write_text(
+        serving_dir / MANIFEST_NAME, json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+    )
 
 
 def _remove_stale(serving_dir: Path, marts: list[str]) -> None:
@@ -195,7 +186,7 @@ def _marts_source(working: Warehouse) -> Iterator[duckdb.DuckDBPyConnection]:
     """A DuckDB connection holding schema `marts`: the working file opened read-only, or an
     in-memory copy of a Postgres warehouse's marts."""
     if isinstance(working, PostgresUrl):
-        from warehouse.marts_copy import copy_schema
+        from serving.marts_copy import copy_schema
 
         with copy_schema(working, MARTS_SCHEMA) as con:
             yield con

@@ -1,6 +1,6 @@
 """A Postgres warehouse's schema copied into an in-memory DuckDB database, for publishing.
 
-Publishing writes Parquet and CSV with DuckDB's COPY (`warehouse/publish.py`). For a Postgres
+Publishing writes Parquet and CSV with DuckDB's COPY (`serving/publish.py`). For a Postgres
 warehouse the marts are read over psycopg2 into Arrow tables typed from Postgres' catalog, then
 into DuckDB tables of the same names, so the same statements write the same files. (DuckDB's
 `postgres` extension would read them directly, but it is downloaded on first use and the
