@@ -33,14 +33,7 @@ from dataclasses import dataclass
 import dagster as dg
 import sqlalchemy as sa
 
-from assets.dagster_compat import (
-    AssetCheckExecutionsTable,
-    AssetEventTagsTable,
-    SqlEventLogStorageTable,
-    forget_run_event_file,
-    run_status_event_types,
-    sql_event_log,
-)
+from assets import dagster_compat
 
 # Longest list of storage ids asked for in one query (SQLite allows 32,766 bound parameters).
 _STORAGE_ID_BATCH = 500
@@ -156,10 +149,10 @@ def _delete_check_executions(
 ) -> set[int]:
     """Delete the run's asset check rows, except, with `keep_latest`, those that are the latest
     of their check; return the storage ids of the evaluation events kept."""
-    storage = sql_event_log(instance)
+    storage = dagster_compat.sql_event_log(instance)
     if storage is None:
         return set()
-    checks = AssetCheckExecutionsTable
+    checks = dagster_compat.AssetCheckExecutionsTable
     latest = sa.select(sa.func.max(checks.c.id)).group_by(checks.c.asset_key, checks.c.check_name)
     with storage.index_connection() as conn:
         kept = (
@@ -182,18 +175,19 @@ def _delete_check_executions(
 def _delete_events(instance: dg.DagsterInstance, run_id: str, keep: set[int]) -> None:
     """Delete the run's events but those with a storage id in `keep` and its run-status events
     (with their asset event tags)."""
-    storage = sql_event_log(instance)
+    storage = dagster_compat.sql_event_log(instance)
     if storage is None:
         return
-    events = SqlEventLogStorageTable
-    statuses = run_status_event_types()
+    events = dagster_compat.SqlEventLogStorageTable
+    tags = dagster_compat.AssetEventTagsTable
+    statuses = dagster_compat.run_status_event_types()
     doomed = sa.select(events.c.id).where(
         events.c.run_id == run_id,
         events.c.id.notin_(sorted(keep)),
         sa.or_(events.c.dagster_event_type.is_(None), events.c.dagster_event_type.notin_(statuses)),
     )
     with storage.index_connection() as conn:
-        conn.execute(AssetEventTagsTable.delete().where(AssetEventTagsTable.c.event_id.in_(doomed)))
+        conn.execute(tags.delete().where(tags.c.event_id.in_(doomed)))
         conn.execute(events.delete().where(events.c.id.in_(doomed)))
 
 
@@ -201,7 +195,7 @@ def _delete_run_files(instance: dg.DagsterInstance, run_id: str) -> None:
     """The run's captured stdout/stderr and, with SQLite storage, its own event file
     (`delete_run` empties that file, and SQLite files do not shrink)."""
     instance.compute_log_manager.delete_logs(prefix=[run_id])
-    forget_run_event_file(instance, run_id)
+    dagster_compat.forget_run_event_file(instance, run_id)
 
 
 class RetentionConfig(dg.Config):
