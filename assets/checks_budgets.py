@@ -52,46 +52,61 @@ order by usage_date, organization, scope_type, scope_id
 """
 
 
+def _alert(
+    kind: str, key: tuple, state: str, organization: str, asset: dg.AssetKey, **fields: Any
+) -> dict[str, Any]:
+    """An alert (JSON-able): what every kind has, in the same order (`key` names it across
+    runs: kind, organization, then `key`), around the kind's own `fields`."""
+    return {
+        "key": "/".join(str(part) for part in (kind, organization, *key)),
+        "kind": kind,
+        "state": state,
+        "organization": organization,
+        **fields,
+        "asset": asset.to_user_string(),
+    }
+
+
 def budget_alert(row: tuple) -> dict[str, Any]:
-    """An alert (JSON-able) from one current `budget_status` row."""
+    """An alert from one current `budget_status` row."""
     (org, name, scope_type, match, period, basis, start, _matched, spent, limit, _warn, pct,
      projected, state) = row  # fmt: skip
-    return {
-        "key": f"budget/{org}/{name}/{start}",
-        "kind": "budget",
-        "state": state,
-        "organization": org,
-        "budget": name,
-        "scope_type": scope_type,
-        "scope": match or org,
-        "period": period,
-        "period_start": start,
-        "basis": basis,
-        "amount_usd": round(float(spent), 2),
-        "limit_usd": round(float(limit), 2),
-        "percent": round(float(pct), 1),
-        "projected_usd": None if projected is None else round(float(projected), 2),
-        "asset": BUDGET_STATUS_KEY.to_user_string(),
-    }
+    return _alert(
+        "budget",
+        (name, start),
+        state,
+        org,
+        BUDGET_STATUS_KEY,
+        budget=name,
+        scope_type=scope_type,
+        scope=match or org,
+        period=period,
+        period_start=start,
+        basis=basis,
+        amount_usd=round(float(spent), 2),
+        limit_usd=round(float(limit), 2),
+        percent=round(float(pct), 1),
+        projected_usd=None if projected is None else round(float(projected), 2),
+    )
 
 
 def anomaly_alert(row: tuple) -> dict[str, Any]:
-    """An alert (JSON-able) from one `spend_anomalies` row."""
+    """An alert from one `spend_anomalies` row."""
     org, scope_type, scope_id, scope_name, day, spend, baseline, factor = row
     label = f"{scope_name} ({scope_id})" if scope_name and scope_name != scope_id else scope_id
-    return {
-        "key": f"anomaly/{org}/{scope_type}/{scope_id}/{day}",
-        "kind": "anomaly",
-        "state": "spike",
-        "organization": org,
-        "scope_type": scope_type,
-        "scope": label,
-        "date": day,
-        "amount_usd": round(float(spend), 2),
-        "baseline_usd": round(float(baseline), 2),
-        "factor": round(float(factor), 1),
-        "asset": ANOMALIES_KEY.to_user_string(),
-    }
+    return _alert(
+        "anomaly",
+        (scope_type, scope_id, day),
+        "spike",
+        org,
+        ANOMALIES_KEY,
+        scope_type=scope_type,
+        scope=label,
+        date=day,
+        amount_usd=round(float(spend), 2),
+        baseline_usd=round(float(baseline), 2),
+        factor=round(float(factor), 1),
+    )
 
 
 def _query(settings: Settings, sql: str, params: list | None = None) -> list[tuple]:

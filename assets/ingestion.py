@@ -50,6 +50,24 @@ class RawTranslator(DagsterDltTranslator):
         return spec.replace_attributes(key=dg.AssetKey(["raw", name]), deps=deps)
 
 
+def raw_dlt_assets(
+    name: str, source: Any, settings: Settings, partitions: dg.PartitionsDefinition
+) -> Callable[..., Any]:
+    """The `dlt_assets` decorator of every raw load: the dlt pipeline and the asset are both
+    `name`, in group `raw` (keys from RawTranslator), daily partitions loaded as one run per
+    backfill, in the `duckdb` pool (module docstring)."""
+    return dlt_assets(
+        dlt_source=source,
+        dlt_pipeline=declared_pipeline(name, settings),
+        name=name,
+        group_name="raw",
+        dagster_dlt_translator=RawTranslator(),
+        partitions_def=partitions,
+        backfill_policy=SINGLE_RUN,
+        pool=DUCKDB_POOL,
+    )
+
+
 def _chain(exc: BaseException) -> list[BaseException]:
     """`exc` and the errors under it (dlt's `exception`, causes, unsuppressed contexts)."""
     chain: list[BaseException] = []
@@ -149,15 +167,11 @@ def load_each_organization(
 def build_usage_assets(settings: Settings, partitions: dg.PartitionsDefinition) -> Any:
     """Usage and costs, one daily partition per UTC day; a backfill of any range is one run."""
 
-    @dlt_assets(
-        dlt_source=openai_usage(start=settings.usage_start_date, end=dt.date.today(), api_key=""),
-        dlt_pipeline=declared_pipeline("openai_usage", settings),
-        name="openai_usage",
-        group_name="raw",
-        dagster_dlt_translator=RawTranslator(),
-        partitions_def=partitions,
-        backfill_policy=SINGLE_RUN,
-        pool=DUCKDB_POOL,
+    @raw_dlt_assets(
+        "openai_usage",
+        openai_usage(start=settings.usage_start_date, end=dt.date.today(), api_key=""),
+        settings,
+        partitions,
     )
     def openai_usage_assets(
         context: dg.AssetExecutionContext,
@@ -238,17 +252,11 @@ def build_legacy_usage_assets(settings: Settings, partitions: dg.PartitionsDefin
     One request per day at the endpoint's pace of about 5 a minute: a year takes 73 minutes.
     """
 
-    @dlt_assets(
-        dlt_source=openai_legacy_usage(
-            start=settings.usage_start_date, end=dt.date.today(), api_key=""
-        ),
-        dlt_pipeline=declared_pipeline("openai_legacy_usage", settings),
-        name="openai_legacy_usage",
-        group_name="raw",
-        dagster_dlt_translator=RawTranslator(),
-        partitions_def=partitions,
-        backfill_policy=SINGLE_RUN,
-        pool=DUCKDB_POOL,
+    @raw_dlt_assets(
+        "openai_legacy_usage",
+        openai_legacy_usage(start=settings.usage_start_date, end=dt.date.today(), api_key=""),
+        settings,
+        partitions,
     )
     def openai_legacy_usage_assets(
         context: dg.AssetExecutionContext,
@@ -283,16 +291,7 @@ def build_legacy_usage_assets(settings: Settings, partitions: dg.PartitionsDefin
 def build_directory_assets(settings: Settings, partitions: dg.PartitionsDefinition) -> Any:
     """Users, projects and API keys: small, refreshed whole on every run, whatever its range."""
 
-    @dlt_assets(
-        dlt_source=openai_directory(api_key=""),
-        dlt_pipeline=declared_pipeline("openai_directory", settings),
-        name="openai_directory",
-        group_name="raw",
-        dagster_dlt_translator=RawTranslator(),
-        partitions_def=partitions,
-        backfill_policy=SINGLE_RUN,
-        pool=DUCKDB_POOL,
-    )
+    @raw_dlt_assets("openai_directory", openai_directory(api_key=""), settings, partitions)
     def openai_directory_assets(
         context: dg.AssetExecutionContext,
         dlt: DagsterDltResource,
@@ -317,16 +316,7 @@ def build_directory_assets(settings: Settings, partitions: dg.PartitionsDefiniti
 def build_price_assets(settings: Settings, partitions: dg.PartitionsDefinition) -> Any:
     """List prices (genai-prices) at every (model, day) seen in usage, whatever the run's range."""
 
-    @dlt_assets(
-        dlt_source=model_prices([]),
-        dlt_pipeline=declared_pipeline("model_prices", settings),
-        name="model_prices",
-        group_name="raw",
-        dagster_dlt_translator=RawTranslator(),
-        partitions_def=partitions,
-        backfill_policy=SINGLE_RUN,
-        pool=DUCKDB_POOL,
-    )
+    @raw_dlt_assets("model_prices", model_prices([]), settings, partitions)
     def model_price_assets(
         context: dg.AssetExecutionContext, dlt: DagsterDltResource, warehouse_lock: WarehouseLock
     ) -> Any:

@@ -27,19 +27,13 @@ evaluations (about a third of the index database's growth per run).
 # No `from __future__ import annotations`: Dagster reads the config annotation at runtime.
 
 import datetime as dt
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import dagster as dg
 import sqlalchemy as sa
-from dagster._core.events import EVENT_TYPE_TO_PIPELINE_RUN_STATUS
-from dagster._core.storage.event_log import SqlEventLogStorage, SqliteEventLogStorage
-from dagster._core.storage.event_log.schema import (
-    AssetCheckExecutionsTable,
-    AssetEventTagsTable,
-    SqlEventLogStorageTable,
-)
+
+from assets import dagster_compat
 
 # Longest list of storage ids asked for in one query (SQLite allows 32,766 bound parameters).
 _STORAGE_ID_BATCH = 500
@@ -144,9 +138,10 @@ def trim_run(instance: dg.DagsterInstance, run_id: str, kept_materializations: s
 
 
 # Dagster 1.13 has no public call to delete some of a run's events or its asset check rows: the
-# functions below use its SQL event log storage's own tables (SQLite or Postgres). With SQLite
-# they are the index shared by all runs (asset, check and run-status events are mirrored there;
-# the rest lives in the run's own file); with Postgres they hold every event.
+# functions below use its SQL event log storage's own tables (SQLite or Postgres), reached
+# through assets/dagster_compat.py. With SQLite they are the index shared by all runs (asset,
+# check and run-status events are mirrored there; the rest lives in the run's own file); with
+# Postgres they hold every event.
 
 
 def _delete_check_executions(
@@ -154,10 +149,10 @@ def _delete_check_executions(
 ) -> set[int]:
     """Delete the run's asset check rows, except, with `keep_latest`, those that are the latest
     of their check; return the storage ids of the evaluation events kept."""
-    storage = instance.event_log_storage
-    if not isinstance(storage, SqlEventLogStorage):
+    storage = dagster_compat.sql_event_log(instance)
+    if storage is None:
         return set()
-    checks = AssetCheckExecutionsTable
+    checks = dagster_compat.AssetCheckExecutionsTable
     latest = sa.select(sa.func.max(checks.c.id)).group_by(checks.c.asset_key, checks.c.check_name)
     with storage.index_connection() as conn:
         kept = (
@@ -180,38 +175,27 @@ def _delete_check_executions(
 def _delete_events(instance: dg.DagsterInstance, run_id: str, keep: set[int]) -> None:
     """Delete the run's events but those with a storage id in `keep` and its run-status events
     (with their asset event tags)."""
-    storage = instance.event_log_storage
-    if not isinstance(storage, SqlEventLogStorage):
+    storage = dagster_compat.sql_event_log(instance)
+    if storage is None:
         return
-    events = SqlEventLogStorageTable
-    statuses = [event_type.value for event_type in EVENT_TYPE_TO_PIPELINE_RUN_STATUS]
+    events = dagster_compat.SqlEventLogStorageTable
+    tags = dagster_compat.AssetEventTagsTable
+    statuses = dagster_compat.run_status_event_types()
     doomed = sa.select(events.c.id).where(
         events.c.run_id == run_id,
         events.c.id.notin_(sorted(keep)),
         sa.or_(events.c.dagster_event_type.is_(None), events.c.dagster_event_type.notin_(statuses)),
     )
     with storage.index_connection() as conn:
-        conn.execute(AssetEventTagsTable.delete().where(AssetEventTagsTable.c.event_id.in_(doomed)))
+        conn.execute(tags.delete().where(tags.c.event_id.in_(doomed)))
         conn.execute(events.delete().where(events.c.id.in_(doomed)))
 
 
 def _delete_run_files(instance: dg.DagsterInstance, run_id: str) -> None:
-    """The run's captured stdout/stderr and, with SQLite storage, its own event file.
-
-    `delete_run` empties that file, and SQLite files do not shrink. Dagster's own `wipe` removes
-    these files the same way. This process forgets it set the file up, so that a later read of
-    the run finds it missing and sets up an empty one rather than failing on a file without
-    tables.
-    """
+    """The run's captured stdout/stderr and, with SQLite storage, its own event file
+    (`delete_run` empties that file, and SQLite files do not shrink)."""
     instance.compute_log_manager.delete_logs(prefix=[run_id])
-    storage = instance.event_log_storage
-    if not isinstance(storage, SqliteEventLogStorage):
-        return
-    path = storage.path_for_shard(run_id)
-    for name in (path, f"{path}-wal", f"{path}-shm"):
-        if os.path.exists(name):
-            os.remove(name)
-    storage._initialized_dbs.discard(run_id)
+    dagster_compat.forget_run_event_file(instance, run_id)
 
 
 class RetentionConfig(dg.Config):

@@ -16,9 +16,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import dagster as dg
 import pytest
 from _budget_runs import BUDGET_ONLY, TODAY, load_defs, run
+from fixtures.simulated_api import use_simulator
 
 from assets.sensors import AlertState, json_payload, slack_payload, spend_alerts
-from simulator import ADMIN_KEY, SimulatorConfig, start_simulator
+from simulator import SimulatorConfig, start_simulator
 
 
 class Receiver:
@@ -91,9 +92,7 @@ def test_warn_then_breach_then_nothing_and_a_down_webhook_loses_nothing(
         start_simulator(SimulatorConfig(seed=42)) as sim,
         dg.instance_for_test() as instance,
     ):
-        monkeypatch.setenv("OPENAI_BASE_URL", sim.base_url)
-        monkeypatch.setenv("OPENAI_ADMIN_KEY", ADMIN_KEY)
-        monkeypatch.setenv("USAGE_START_DATE", (TODAY - dt.timedelta(days=60)).isoformat())
+        use_simulator(monkeypatch, sim.base_url)
         # This month's billed total of the days the first run loads, from the simulator's truth.
         now = int(time.time())
         first_day = max(TODAY.replace(day=1), TODAY - dt.timedelta(days=2))

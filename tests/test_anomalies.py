@@ -8,8 +8,9 @@ import dagster as dg
 import duckdb
 import pytest
 from _budget_runs import TODAY, load_defs, run
+from fixtures.simulated_api import use_simulator
 
-from simulator import ADMIN_KEY, SimulatorConfig, start_simulator
+from simulator import SimulatorConfig, start_simulator
 from simulator.activity import DAY, day_of
 from simulator.org import Organization
 
@@ -63,9 +64,7 @@ def test_the_incident_key_can_be_named():
 
 def test_spend_anomalies_flags_exactly_the_incident(monkeypatch, tmp_path):
     with start_simulator(SimulatorConfig(seed=42, incident_days_ago=INCIDENT_DAYS_AGO)) as sim:
-        monkeypatch.setenv("OPENAI_BASE_URL", sim.base_url)
-        monkeypatch.setenv("OPENAI_ADMIN_KEY", ADMIN_KEY)
-        monkeypatch.setenv("USAGE_START_DATE", (TODAY - dt.timedelta(days=60)).isoformat())
+        use_simulator(monkeypatch, sim.base_url)
         monkeypatch.setenv("BUDGETS_PATH", str(tmp_path / "none.yaml"))
         key = sim.org.incident.api_key_id
         with dg.instance_for_test() as instance:

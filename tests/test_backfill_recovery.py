@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import dagster as dg
-from dagster._core.storage.dagster_run import DagsterRun
 
 from scripts.backfill import HOST_TAG, PID_TAG, release_dead_runs
 
@@ -18,8 +17,8 @@ def _dead_pid() -> int:
     return proc.pid
 
 
-def _started_run(instance, pid: int, host: str, claim: bool = False) -> DagsterRun:
-    run = DagsterRun(
+def _started_run(instance, pid: int, host: str, claim: bool = False) -> dg.DagsterRun:
+    run = dg.DagsterRun(
         job_name="refresh_all",
         status=dg.DagsterRunStatus.STARTED,
         tags={PID_TAG: str(pid), HOST_TAG: host},

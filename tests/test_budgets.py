@@ -8,17 +8,13 @@ here through `dbt test` on an empty warehouse.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
 import pytest
+from fixtures.dbt_cli import run_dbt
 
 from assets.budgets import table_columns, write_budgets
 from assets.budgets_config import COLUMNS, BudgetConfigError, load_budgets, parse_budgets
-
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_models"
 
 GOOD = """\
 budgets:
@@ -137,27 +133,15 @@ def test_write_budgets_replaces_the_table(tmp_path):
 def test_budget_status_and_anomaly_unit_tests_pass(tmp_path):
     """dbt unit tests of the state, projection, spike and hard-limit SQL (no data needed)."""
     env = {**os.environ, "WAREHOUSE_PATH": str(tmp_path / "unit.duckdb")}
-    result = subprocess.run(
+    result = run_dbt(
         [
-            str(Path(sys.executable).parent / "dbt"),
             "test",
             "--select",
             "budget_status,test_type:unit spend_anomalies,test_type:unit "
             "openai_spend_limits,test_type:unit",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(tmp_path / "target"),
-            "--log-path",
-            str(tmp_path / "logs"),
         ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+        tmp_path,
+        env,
     )
     assert result.returncode == 0, result.stdout[-3000:]
     assert "ERROR=0" in result.stdout and "FAIL=" not in result.stdout.replace("FAIL=0", "")

@@ -7,6 +7,7 @@ import datetime as dt
 import dagster as dg
 import duckdb
 import pytest
+from fixtures.simulated_api import use_simulator
 
 from assets.dbt import DBT_PROJECT_DIR
 from assets.schedules import daily_refresh, partition_range_tags, refresh_job
@@ -31,9 +32,7 @@ RAW_KEYS = {
 @pytest.fixture
 def sim_env(monkeypatch):
     with start_simulator(SimulatorConfig(seed=11)) as sim:
-        monkeypatch.setenv("OPENAI_BASE_URL", sim.base_url)
-        monkeypatch.setenv("OPENAI_ADMIN_KEY", ADMIN_KEY)
-        monkeypatch.setenv("USAGE_START_DATE", (TODAY - dt.timedelta(days=60)).isoformat())
+        use_simulator(monkeypatch, sim.base_url)
         yield sim
 
 

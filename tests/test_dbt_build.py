@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
+from fixtures.dbt_cli import DBT_PROJECT_DIR, run_dbt
 from fixtures.raw_fixture import (
     DAY_1,
     DAY_2,
@@ -29,9 +30,6 @@ from fixtures.raw_fixture import (
 )
 
 from serving.report import data, page, render, shaping
-
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_models"
-DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
 
 METRIC_COLUMNS = [
     "requests",
@@ -54,25 +52,7 @@ def _dbt(command: list[str], warehouse: Path, work_dir: Path) -> subprocess.Comp
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    return subprocess.run(
-        [
-            str(DBT_EXECUTABLE),
-            *command,
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(work_dir / "target"),
-            "--log-path",
-            str(work_dir / "logs"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return run_dbt(command, work_dir, env)
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +69,16 @@ def _one(con, sql: str, params: list | None = None) -> tuple:
     rows = con.execute(sql, params or []).fetchall()
     assert len(rows) == 1, rows
     return rows[0]
+
+
+def _mart_columns(con, mart: str) -> list[str]:
+    """The columns of `marts.<mart>`, in order."""
+    rows = con.execute(
+        "select column_name from information_schema.columns"
+        " where table_schema = 'marts' and table_name = ? order by ordinal_position",
+        [mart],
+    ).fetchall()
+    return [name for (name,) in rows]
 
 
 def test_dbt_build_passes_models_data_tests_and_unit_tests(built):
@@ -153,14 +143,7 @@ def test_profile_reads_warehouse_path_and_does_not_keep_the_file_open():
 @pytest.mark.parametrize("mart", sorted(CONTRACT_COLUMNS))
 def test_design_marts_exist_in_schema_marts_with_contract_columns(built, mart):
     with duckdb.connect(str(built["warehouse"]), read_only=True) as connection:
-        columns = [
-            row[0]
-            for row in connection.execute(
-                "select column_name from information_schema.columns"
-                " where table_schema = 'marts' and table_name = ? order by ordinal_position",
-                [mart],
-            ).fetchall()
-        ]
+        columns = _mart_columns(connection, mart)
         table_type = _one(
             connection,
             "select table_type from information_schema.tables"
@@ -355,14 +338,7 @@ BILLED_MARTS = [
 @pytest.mark.parametrize("mart", sorted(NEW_MARTS))
 def test_new_marts_exist_with_their_grain_first(built, mart):
     with duckdb.connect(str(built["warehouse"]), read_only=True) as connection:
-        columns = [
-            row[0]
-            for row in connection.execute(
-                "select column_name from information_schema.columns"
-                " where table_schema = 'marts' and table_name = ? order by ordinal_position",
-                [mart],
-            ).fetchall()
-        ]
+        columns = _mart_columns(connection, mart)
         rows = connection.execute(f"select count(*) from marts.{mart}").fetchone()[0]
     assert columns[: len(NEW_MARTS[mart])] == NEW_MARTS[mart]
     assert rows > 0

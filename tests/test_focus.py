@@ -25,10 +25,11 @@ from fixtures.focus_validator import (
     ValidatorUnavailable,
     validate,
 )
+from fixtures.simulated_api import use_simulator
 
 from assets.schedules import partition_range_tags, refresh_job
 from serving import publish
-from simulator import ADMIN_KEY, SimulatorConfig, start_simulator
+from simulator import SimulatorConfig, start_simulator
 
 TODAY = dt.datetime.now(dt.UTC).date()
 # The simulated organization exists for this many days before today.
@@ -71,10 +72,8 @@ def exports(tmp_path_factory):
     ):
         env.setenv("WAREHOUSE_PATH", str(warehouse))
         env.setenv("SERVING_DIR", str(serving))
-        env.setenv("OPENAI_BASE_URL", sim.base_url)
-        env.setenv("OPENAI_ADMIN_KEY", ADMIN_KEY)
+        use_simulator(env, sim.base_url)
         env.setenv("OPENAI_REQUESTS_PER_SECOND", "0")
-        env.setenv("USAGE_START_DATE", (TODAY - dt.timedelta(days=60)).isoformat())
         env.delenv("USAGE_BUCKET_WIDTH", raising=False)
         from assets.definitions import defs as load_defs
 

@@ -20,10 +20,11 @@ import dagster as dg
 import duckdb
 import pytest
 from fixtures.duckdb_files import V1_4_STORAGE_NUMBER, storage_version_number
+from fixtures.simulated_api import use_simulator
 
 from assets.schedules import partition_range_tags, refresh_job
 from serving import publish
-from simulator import ADMIN_KEY, SimulatorConfig, billing, start_simulator
+from simulator import SimulatorConfig, billing, start_simulator
 from warehouse import paths
 
 TODAY = dt.datetime.now(dt.UTC).date()
@@ -46,9 +47,7 @@ READER = textwrap.dedent(
 @pytest.fixture
 def sim_env(monkeypatch):
     with start_simulator(SimulatorConfig(seed=11)) as sim:
-        monkeypatch.setenv("OPENAI_BASE_URL", sim.base_url)
-        monkeypatch.setenv("OPENAI_ADMIN_KEY", ADMIN_KEY)
-        monkeypatch.setenv("USAGE_START_DATE", (TODAY - dt.timedelta(days=60)).isoformat())
+        use_simulator(monkeypatch, sim.base_url)
         # the freshness check is judged on the last run, which loads yesterday
         monkeypatch.setenv("FRESHNESS_HOUR_UTC", "0")
         yield sim

@@ -33,6 +33,13 @@ def _pipeline(tmp_path):
     return new_pipeline(tmp_path, "cov")
 
 
+def _usage(sim, start: dt.date = START, bucket_width: str = "1d", **options):
+    """The usage source on the simulator `sim`, from `start` to END, as of NOW."""
+    return openai_usage(
+        start, END, bucket_width, base_url=sim.base_url, api_key=ADMIN_KEY, now=NOW, **options
+    )
+
+
 def _columns(pipeline, table):
     rows = query(
         pipeline,
@@ -52,7 +59,7 @@ def sim():
 @pytest.fixture(scope="module")
 def loaded(sim, tmp_path_factory):
     pipeline = _pipeline(tmp_path_factory.mktemp("cov"))
-    pipeline.run(openai_usage(START, END, "1d", base_url=sim.base_url, api_key=ADMIN_KEY, now=NOW))
+    pipeline.run(_usage(sim))
     return pipeline
 
 
@@ -90,10 +97,7 @@ def test_an_api_without_costs_by_key_still_loads_the_rest(tmp_path):
     config = SimulatorConfig(seed=7, now=NOW, history_days=30, costs_api_key_grouping=False)
     pipeline = _pipeline(tmp_path)
     with start_simulator(config) as old_api:
-        source = openai_usage(
-            START, END, "1d", base_url=old_api.base_url, api_key=ADMIN_KEY, now=NOW
-        )
-        pipeline.run(source.with_resources("costs", "costs_by_api_key"))
+        pipeline.run(_usage(old_api).with_resources("costs", "costs_by_api_key"))
     assert query(pipeline, "select count(*) from raw.costs")[0][0] > 0
     # Skipped with a warning, nothing deleted or written: the table exists, empty.
     assert query(pipeline, "select count(*) from raw.costs_by_api_key")[0][0] == 0
@@ -105,10 +109,9 @@ def test_old_response_shapes_are_accepted(tmp_path):
     config = SimulatorConfig(seed=7, now=NOW, history_days=30, legacy_result_names=True)
     pipeline = _pipeline(tmp_path)
     with start_simulator(config) as old_api:
-        source = openai_usage(
-            START, END, "1d", base_url=old_api.base_url, api_key=ADMIN_KEY, now=NOW
+        pipeline.run(
+            _usage(old_api).with_resources("code_interpreter_sessions_usage", "images_usage")
         )
-        pipeline.run(source.with_resources("code_interpreter_sessions_usage", "images_usage"))
         truth = old_api.org.family_truth("code_interpreter_sessions", _ts(START), _ts(END))
     loaded = query(
         pipeline,
@@ -151,15 +154,7 @@ def test_a_server_slower_than_the_budget_is_matched_not_hammered():
         seed=7, now=NOW, history_days=30, rate_limit_rps=2, burst=2, retry_after_s=1
     )
     with start_simulator(config) as sim:
-        source = openai_usage(
-            START - dt.timedelta(days=7),
-            END,
-            "1h",
-            base_url=sim.base_url,
-            api_key=ADMIN_KEY,
-            now=NOW,
-            requests_per_second=10,
-        )
+        source = _usage(sim, START - dt.timedelta(days=7), "1h", requests_per_second=10)
         rows = sum(len(item) if hasattr(item, "num_rows") else 0 for item in source)
         statuses = Counter(r.status for r in sim.requests)
     assert rows > 0
@@ -171,15 +166,7 @@ def test_concurrent_endpoints_share_one_budget_and_provoke_no_429():
     # The API allows 10/s with a burst of 5: 12 endpoints fetched at once would overrun it.
     config = SimulatorConfig(seed=7, now=NOW, history_days=30, rate_limit_rps=10, burst=5)
     with start_simulator(config) as sim:
-        source = openai_usage(
-            START,
-            END,
-            "1d",
-            base_url=sim.base_url,
-            api_key=ADMIN_KEY,
-            now=NOW,
-            requests_per_second=8,
-        )
+        source = _usage(sim, requests_per_second=8)
         for _ in source:
             pass
         statuses = Counter(r.status for r in sim.requests)

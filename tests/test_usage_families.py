@@ -12,157 +12,69 @@ import pytest
 
 from pipelines.openai_admin import families, openai_usage, schemas, settings
 
-# Copied from the hand-written schemas before the table of families replaced them.
+# Copied from the hand-written schemas before the table of families replaced them: every raw
+# usage table is the bucket columns, the family's own columns, then the load markers. Written as
+# "column type" so that each name, its place and its Arrow type stay pinned here, apart from the
+# code under test.
+ARROW_TYPES = {
+    "string": pa.string(),
+    "date32": pa.date32(),
+    "int64": pa.int64(),
+    "bool": pa.bool_(),
+}
+BUCKET_COLUMNS = (
+    "organization string, bucket_date date32, start_time int64, end_time int64, project_id string"
+)
+MARKER_COLUMNS = "is_final bool, _deleted bool"
+OWN_COLUMNS = {
+    "completions_usage": (
+        "user_id string, api_key_id string, model string, batch bool, service_tier string, "
+        "num_model_requests int64, input_tokens int64, output_tokens int64, "
+        "input_cached_tokens int64, input_cache_write_tokens int64, "
+        "input_uncached_tokens int64, input_text_tokens int64, output_text_tokens int64, "
+        "input_cached_text_tokens int64, input_audio_tokens int64, "
+        "input_cached_audio_tokens int64, output_audio_tokens int64, "
+        "input_image_tokens int64, input_cached_image_tokens int64, output_image_tokens int64"
+    ),
+    "embeddings_usage": (
+        "user_id string, api_key_id string, model string, num_model_requests int64, "
+        "input_tokens int64"
+    ),
+    "moderations_usage": (
+        "user_id string, api_key_id string, model string, num_model_requests int64, "
+        "input_tokens int64"
+    ),
+    "images_usage": (
+        "user_id string, api_key_id string, model string, size string, source string, "
+        "num_model_requests int64, images int64"
+    ),
+    "audio_speeches_usage": (
+        "user_id string, api_key_id string, model string, num_model_requests int64, "
+        "characters int64"
+    ),
+    "audio_transcriptions_usage": (
+        "user_id string, api_key_id string, model string, num_model_requests int64, seconds int64"
+    ),
+    "vector_stores_usage": "usage_bytes int64",
+    "code_interpreter_sessions_usage": "num_sessions int64",
+    "file_search_calls_usage": (
+        "user_id string, api_key_id string, vector_store_id string, num_requests int64"
+    ),
+    "web_search_calls_usage": (
+        "user_id string, api_key_id string, model string, context_level string, "
+        "num_model_requests int64, num_requests int64"
+    ),
+}
+
+
+def _columns(text: str) -> list[tuple[str, pa.DataType]]:
+    pairs = [column.split() for column in text.split(",")]
+    return [(name, ARROW_TYPES[type_name]) for name, type_name in pairs]
+
+
 RAW_USAGE_COLUMNS: dict[str, list[tuple[str, pa.DataType]]] = {
-    "completions_usage": [
-        ("organization", pa.string()),
-        ("bucket_date", pa.date32()),
-        ("start_time", pa.int64()),
-        ("end_time", pa.int64()),
-        ("project_id", pa.string()),
-        ("user_id", pa.string()),
-        ("api_key_id", pa.string()),
-        ("model", pa.string()),
-        ("batch", pa.bool_()),
-        ("service_tier", pa.string()),
-        ("num_model_requests", pa.int64()),
-        ("input_tokens", pa.int64()),
-        ("output_tokens", pa.int64()),
-        ("input_cached_tokens", pa.int64()),
-        ("input_cache_write_tokens", pa.int64()),
-        ("input_uncached_tokens", pa.int64()),
-        ("input_text_tokens", pa.int64()),
-        ("output_text_tokens", pa.int64()),
-        ("input_cached_text_tokens", pa.int64()),
-        ("input_audio_tokens", pa.int64()),
-        ("input_cached_audio_tokens", pa.int64()),
-        ("output_audio_tokens", pa.int64()),
-        ("input_image_tokens", pa.int64()),
-        ("input_cached_image_tokens", pa.int64()),
-        ("output_image_tokens", pa.int64()),
-        ("is_final", pa.bool_()),
-        ("_deleted", pa.bool_()),
-    ],
-    "embeddings_usage": [
-        ("organization", pa.string()),
-        ("bucket_date", pa.date32()),
-        ("start_time", pa.int64()),
-        ("end_time", pa.int64()),
-        ("project_id", pa.string()),
-        ("user_id", pa.string()),
-        ("api_key_id", pa.string()),
-        ("model", pa.string()),
-        ("num_model_requests", pa.int64()),
-        ("input_tokens", pa.int64()),
-        ("is_final", pa.bool_()),
-        ("_deleted", pa.bool_()),
-    ],
-    "moderations_usage": [
-        ("organization", pa.string()),
-        ("bucket_date", pa.date32()),
-        ("start_time", pa.int64()),
-        ("end_time", pa.int64()),
-        ("project_id", pa.string()),
-        ("user_id", pa.string()),
-        ("api_key_id", pa.string()),
-        ("model", pa.string()),
-        ("num_model_requests", pa.int64()),
-        ("input_tokens", pa.int64()),
-        ("is_final", pa.bool_()),
-        ("_deleted", pa.bool_()),
-    ],
-    "images_usage": [
-        ("organization", pa.string()),
-        ("bucket_date", pa.date32()),
-        ("start_time", pa.int64()),
-        ("end_time", pa.int64()),
-        ("project_id", pa.string()),
-        ("user_id", pa.string()),
-        ("api_key_id", pa.string()),
-        ("model", pa.string()),
-        ("size", pa.string()),
-        ("source", pa.string()),
-        ("num_model_requests", pa.int64()),
-        ("images", pa.int64()),
-        ("is_final", pa.bool_()),
-        ("_deleted", pa.bool_()),
-    ],
-    "audio_speeches_usage": [
-        ("organization", pa.string()),
-        ("bucket_date", pa.date32()),
-        ("start_time", pa.int64()),
-        ("end_time", pa.int64()),
-        ("project_id", pa.string()),
-        ("user_id", pa.string()),
-        ("api_key_id", pa.string()),
-        ("model", pa.string()),
-        ("num_model_requests", pa.int64()),
-        ("characters", pa.int64()),
-        ("is_final", pa.bool_()),
-        ("_deleted", pa.bool_()),
-    ],
-    "audio_transcriptions_usage": [
-        ("organization", pa.string()),
-        ("bucket_date", pa.date32()),
-        ("start_time", pa.int64()),
-        ("end_time", pa.int64()),
-        ("project_id", pa.string()),
-        ("user_id", pa.string()),
-        ("api_key_id", pa.string()),
-        ("model", pa.string()),
-        ("num_model_requests", pa.int64()),
-        ("seconds", pa.int64()),
-        ("is_final", pa.bool_()),
-        ("_deleted", pa.bool_()),
-    ],
-    "vector_stores_usage": [
-        ("organization", pa.string()),
-        ("bucket_date", pa.date32()),
-        ("start_time", pa.int64()),
-        ("end_time", pa.int64()),
-        ("project_id", pa.string()),
-        ("usage_bytes", pa.int64()),
-        ("is_final", pa.bool_()),
-        ("_deleted", pa.bool_()),
-    ],
-    "code_interpreter_sessions_usage": [
-        ("organization", pa.string()),
-        ("bucket_date", pa.date32()),
-        ("start_time", pa.int64()),
-        ("end_time", pa.int64()),
-        ("project_id", pa.string()),
-        ("num_sessions", pa.int64()),
-        ("is_final", pa.bool_()),
-        ("_deleted", pa.bool_()),
-    ],
-    "file_search_calls_usage": [
-        ("organization", pa.string()),
-        ("bucket_date", pa.date32()),
-        ("start_time", pa.int64()),
-        ("end_time", pa.int64()),
-        ("project_id", pa.string()),
-        ("user_id", pa.string()),
-        ("api_key_id", pa.string()),
-        ("vector_store_id", pa.string()),
-        ("num_requests", pa.int64()),
-        ("is_final", pa.bool_()),
-        ("_deleted", pa.bool_()),
-    ],
-    "web_search_calls_usage": [
-        ("organization", pa.string()),
-        ("bucket_date", pa.date32()),
-        ("start_time", pa.int64()),
-        ("end_time", pa.int64()),
-        ("project_id", pa.string()),
-        ("user_id", pa.string()),
-        ("api_key_id", pa.string()),
-        ("model", pa.string()),
-        ("context_level", pa.string()),
-        ("num_model_requests", pa.int64()),
-        ("num_requests", pa.int64()),
-        ("is_final", pa.bool_()),
-        ("_deleted", pa.bool_()),
-    ],
+    table: _columns(f"{BUCKET_COLUMNS}, {own}, {MARKER_COLUMNS}")
+    for table, own in OWN_COLUMNS.items()
 }
 GROUP_BY = {
     "completions": ["project_id", "user_id", "api_key_id", "model", "batch", "service_tier"],
