@@ -407,3 +407,35 @@ def test_a_range_with_spend_has_no_notice(warehouse, tmp_path):
     assert page.spend_notice(read(warehouse)) is None
     result = render.render_report(warehouse, tmp_path / "report.html", START, END, TODAY)
     assert result.notice is None and "spend-notice" not in (tmp_path / "report.html").read_text()
+
+
+def test_drawable_gives_the_frame_or_the_note_that_replaces_the_charts():
+    absent = data.Loaded(None, "marts.cost_by_user_daily")
+    empty = data.Loaded(pd.DataFrame({"requests": []}), "marts.usage_daily")
+    idle = data.Loaded(pd.DataFrame({"requests": [0, 0]}), "marts.usage_daily")
+    busy = data.Loaded(pd.DataFrame({"requests": [0, 3]}), "marts.usage_daily")
+
+    section = page.Section("t", "")
+    assert page.drawable(section, absent) is None
+    assert section.note.startswith("Not available yet: `marts.cost_by_user_daily`")
+    assert section.note.endswith("(built by dbt).") and section.source is None
+
+    section = page.Section("t", "")
+    assert page.drawable(section, absent, later=None) is None
+    assert section.note == "No data in this date range."
+
+    section = page.Section("t", "")
+    assert page.drawable(section, empty) is None
+    assert section.note == "No data in this date range."
+    assert section.source == "marts.usage_daily"
+
+    def some_requests(frame):
+        return frame["requests"].sum() > 0
+
+    section = page.Section("t", "")
+    assert page.drawable(section, idle, has_rows=some_requests) is None
+    assert section.note == "No data in this date range."
+
+    section = page.Section("t", "")
+    assert page.drawable(section, busy, has_rows=some_requests) is busy.frame
+    assert section.note is None and section.source == "marts.usage_daily"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -75,32 +76,47 @@ def no_data(section: Section, loaded: Loaded) -> Section:
     return section
 
 
+def drawable(
+    section: Section,
+    loaded: Loaded,
+    later: str | None = "(built by dbt)",
+    has_rows: Callable[[pd.DataFrame], bool] = lambda frame: not frame.empty,
+) -> pd.DataFrame | None:
+    """The frame a section draws from, or None once the note that replaces its charts is set.
+
+    A mart that does not exist yet is "not available yet" (`later` says when it will be); with
+    `later=None` it reads as no data, as a range without rows does.
+    """
+    if loaded.frame is None and later is not None:
+        missing(section, loaded, later)
+        return None
+    if loaded.frame is None or not has_rows(loaded.frame):
+        no_data(section, loaded)
+        return None
+    section.source = loaded.source
+    return loaded.frame
+
+
 def build_sections(data: ReportData) -> list[Section]:
     """Every section of the page in order, charts built from the pure data functions."""
     start, end = data.start, data.end
     sections: list[Section] = []
 
     section = Section("Cost over time by model", "Billed USD per UTC day, stacked by model.")
-    model_daily = data.model_daily
-    if model_daily.frame is None or model_daily.frame.empty:
-        no_data(section, model_daily)
-    else:
-        section.source = model_daily.source
-        wide = shaping.cost_by_model_over_time(model_daily.frame, start, end)
+    model_daily = drawable(section, data.model_daily, later=None)
+    if model_daily is not None:
+        wide = shaping.cost_by_model_over_time(model_daily, start, end)
         fig = figures.stacked_cost_figure(wide, "Billed cost per day by model (USD)")
         section.body.append(figure_html(fig, "chart-cost-by-model"))
     sections.append(section)
 
     section = Section("Daily cost by project", "Billed USD per UTC day for the top projects.")
-    project_daily = data.project_daily
-    if project_daily.frame is None or project_daily.frame.empty:
-        no_data(section, project_daily)
-    else:
-        section.source = project_daily.source
-        wide = shaping.cost_by_project_over_time(project_daily.frame, start, end)
+    project_daily = drawable(section, data.project_daily, later=None)
+    if project_daily is not None:
+        wide = shaping.cost_by_project_over_time(project_daily, start, end)
         fig = figures.stacked_cost_figure(wide, "Billed cost per day by project (USD)", kind="line")
         section.body.append(figure_html(fig, "chart-cost-by-project"))
-        fig = figures.share_figure(shaping.project_share(project_daily.frame))
+        fig = figures.share_figure(shaping.project_share(project_daily))
         section.body.append(figure_html(fig, "chart-project-share"))
     sections.append(section)
 
@@ -109,39 +125,29 @@ def build_sections(data: ReportData) -> list[Section]:
         "Input tokens (cached and uncached) and output tokens per day, all models. Cached input "
         "is billed at a discount; a higher cached share means cheaper input.",
     )
-    if model_daily.frame is None or model_daily.frame.empty:
-        no_data(section, model_daily)
-    else:
-        section.source = model_daily.source
-        fig = figures.token_figure(shaping.token_mix(model_daily.frame, start, end))
+    model_daily = drawable(section, data.model_daily, later=None)
+    if model_daily is not None:
+        fig = figures.token_figure(shaping.token_mix(model_daily, start, end))
         section.body.append(figure_html(fig, "chart-tokens"))
     sections.append(section)
 
     section = Section("Requests by model and project", "Requests over the whole range.")
-    usage = data.usage_by_model_project
-    if usage.frame is None:
-        missing(section, usage, "(built by dbt)")
-    elif usage.frame.empty or usage.frame["requests"].sum() == 0:
-        no_data(section, usage)
-    else:
-        section.source = usage.source
+    usage = drawable(
+        section, data.usage_by_model_project, has_rows=lambda frame: frame["requests"].sum() > 0
+    )
+    if usage is not None:
         section.body.append(
-            figure_html(figures.requests_heatmap(shaping.requests_matrix(usage.frame)), "chart-req")
+            figure_html(figures.requests_heatmap(shaping.requests_matrix(usage)), "chart-req")
         )
     sections.append(section)
 
     section = Section(
         "Cost by line item", "Billed USD over the range per Costs API line item (model, direction)."
     )
-    items = data.line_items
-    if items.frame is None:
-        missing(section, items, "(built by dbt)")
-    elif items.frame.empty:
-        no_data(section, items)
-    else:
-        section.source = items.source
+    items = drawable(section, data.line_items)
+    if items is not None:
         fig = figures.hbar_figure(
-            shaping.line_item_costs(items.frame), "Billed cost by line item", "Cost (USD)"
+            shaping.line_item_costs(items), "Billed cost by line item", "Cost (USD)"
         )
         section.body.append(figure_html(fig, "chart-line-items"))
     sections.append(section)
@@ -151,14 +157,9 @@ def build_sections(data: ReportData) -> list[Section]:
         "API keys with the highest estimated cost (tokens × list prices) over the range, and "
         "their daily trend. Keys are often one per agent or service.",
     )
-    keys = data.api_keys_daily
-    if keys.frame is None:
-        missing(section, keys, "(built by dbt)")
-    elif keys.frame.empty:
-        no_data(section, keys)
-    else:
-        section.source = keys.source
-        table, trend = shaping.top_api_keys(keys.frame, start, end)
+    keys = drawable(section, data.api_keys_daily)
+    if keys is not None:
+        table, trend = shaping.top_api_keys(keys, start, end)
         shown = table.rename(
             columns={
                 "label": "API key",
@@ -182,14 +183,9 @@ def build_sections(data: ReportData) -> list[Section]:
         "usage × list prices (cached and batch discounts applied) and leaves out models without "
         "a price. A persistent gap points at missing prices or unusual discounts.",
     )
-    daily = data.daily_totals
-    if daily.frame is None:
-        missing(section, daily, "(built by dbt)")
-    elif daily.frame.empty:
-        no_data(section, daily)
-    else:
-        section.source = daily.source
-        fig = figures.reconciliation_figure(shaping.estimated_vs_billed(daily.frame, start, end))
+    daily = drawable(section, data.daily_totals)
+    if daily is not None:
+        fig = figures.reconciliation_figure(shaping.estimated_vs_billed(daily, start, end))
         section.body.append(figure_html(fig, "chart-reconciliation"))
     sections.append(section)
 
@@ -202,13 +198,9 @@ def build_sections(data: ReportData) -> list[Section]:
 def budget_table_section(title: str, loaded: Loaded) -> Section:
     """A budget mart's newest rows as they are."""
     section = Section(title, "")
-    if loaded.frame is None:
-        missing(section, loaded, "(budgets are not configured yet)")
-    elif loaded.frame.empty:
-        no_data(section, loaded)
-    else:
-        section.source = loaded.source
-        section.body.append(table_html(loaded.frame))
+    frame = drawable(section, loaded, later="(budgets are not configured yet)")
+    if frame is not None:
+        section.body.append(table_html(frame))
     return section
 
 
